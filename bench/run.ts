@@ -1,0 +1,157 @@
+/**
+ * `npm run bench -- [--json FILE] [--seconds N]`: acknowledged-webhook throughput and ack
+ * latency of `hedgehook serve` against a bare Fastify route, both child processes driven
+ * by autocannon from this process with the same signed requests, in the same run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { signedWebhook, startServiceProcess, writeConfig } from '../test/helpers/service-process.ts';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const SECONDS = Number(arg('seconds') ?? 10);
+const JSON_OUT = arg('json');
+const CONNECTIONS = 32;
+const FIXED_RATE = Number(arg('rate') ?? 1000);
+const SYNCHRONOUS = arg('synchronous') ?? 'full';
+
+const PAYLOAD = { symbol: 'TRXUSDT.P', action: 'update', account: 'main', type: 'breakout', strength: 0.8, price: 0.2412, position: { side: 'long', size: 50000, leverage: 10 } };
+
+async function startBare(): Promise<{ url: string; kill: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./bare-server.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', () => reject(new Error('bare server exited')));
+  });
+  return { url, kill: () => child.kill('SIGKILL') };
+}
+
+interface Run {
+  target: string;
+  mode: 'saturation' | 'fixed-rate';
+  connections: number;
+  seconds: number;
+  requestsPerSec: number;
+  acknowledged: number;
+  non2xx: number;
+  errors: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+}
+
+async function load(target: string, url: string, mode: Run['mode'], seconds: number): Promise<Run> {
+  const result = await autocannon({
+    url: `${url}/webhooks/default`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(mode === 'fixed-rate' ? { overallRate: FIXED_RATE } : {}),
+    requests: [
+      {
+        method: 'POST',
+        // Every request is a new delivery with its own id and signature, so nothing is a duplicate.
+        setupRequest: (req: autocannon.Request) => {
+          const hook = signedWebhook(PAYLOAD);
+          return { ...req, headers: hook.headers, body: hook.body };
+        },
+      },
+    ],
+  });
+  const ok = result['2xx'];
+  return {
+    target,
+    mode,
+    connections: CONNECTIONS,
+    seconds,
+    requestsPerSec: Math.round(ok / seconds),
+    acknowledged: ok,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+  };
+}
+
+function rssMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'hedgehook-bench-'));
+const config = writeConfig(dataDir, {
+  sources: { default: { scheme: 'standard', rateLimit: { burst: 1_000_000, perSecond: 1_000_000 } } },
+  journal: { synchronous: SYNCHRONOUS },
+  logLevel: 'warn',
+});
+const bare = await startBare();
+const hh = await startServiceProcess({ dataDir, config });
+const runs: Run[] = [];
+try {
+  process.stderr.write('warming up…\n');
+  await load('bare', bare.url, 'saturation', 2);
+  await load('hedgehook', hh.url, 'saturation', 2);
+  // Interleaved rounds, so a noisy neighbour hurts both sides alike.
+  for (let round = 0; round < 3; round++) {
+    for (const [name, url] of [['bare', bare.url], ['hedgehook', hh.url]] as const) {
+      process.stderr.write(`round ${round + 1}: ${name} at saturation…\n`);
+      runs.push(await load(name, url, 'saturation', SECONDS));
+    }
+  }
+  for (const [name, url] of [['bare', bare.url], ['hedgehook', hh.url]] as const) {
+    process.stderr.write(`${name} at ${FIXED_RATE} req/s…\n`);
+    runs.push(await load(name, url, 'fixed-rate', SECONDS));
+  }
+  const memory = rssMb(hh.pid);
+
+  const sat = (t: string) => runs.filter((r) => r.target === t && r.mode === 'saturation');
+  const fixed = (t: string) => runs.find((r) => r.target === t && r.mode === 'fixed-rate')!;
+  const bareRps = median(sat('bare').map((r) => r.requestsPerSec));
+  const hhRps = median(sat('hedgehook').map((r) => r.requestsPerSec));
+  const summary = {
+    bareRequestsPerSec: bareRps,
+    hedgehookAcknowledgedPerSec: hhRps,
+    throughputRatio: Number((hhRps / bareRps).toFixed(3)),
+    saturationLatencyMs: { p50: median(sat('hedgehook').map((r) => r.latencyMs.p50)), p99: median(sat('hedgehook').map((r) => r.latencyMs.p99)) },
+    bareSaturationLatencyMs: { p50: median(sat('bare').map((r) => r.latencyMs.p50)), p99: median(sat('bare').map((r) => r.latencyMs.p99)) },
+    fixedRate: { requestsPerSec: FIXED_RATE, hedgehook: fixed('hedgehook').latencyMs, bare: fixed('bare').latencyMs },
+    rssMb: memory.rss,
+    peakRssMb: memory.peak,
+  };
+  const report = {
+    benchmark: 'webhook-ack',
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+    journal: { synchronous: SYNCHRONOUS },
+    summary,
+    runs,
+  };
+  if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify(report, null, 2)}\n`);
+
+  const rows: [string, string][] = [
+    ['bare Fastify 202, req/s (median of 3)', String(bareRps)],
+    ['hedgehook acknowledged, req/s (median of 3)', String(hhRps)],
+    ['throughput ratio', `${(summary.throughputRatio * 100).toFixed(1)}%`],
+    [`hedgehook ack p50 / p99 at saturation, ${CONNECTIONS} conns`, `${summary.saturationLatencyMs.p50} / ${summary.saturationLatencyMs.p99} ms`],
+    [`bare p50 / p99 at saturation`, `${summary.bareSaturationLatencyMs.p50} / ${summary.bareSaturationLatencyMs.p99} ms`],
+    [`hedgehook ack p50 / p99 at ${FIXED_RATE} req/s`, `${summary.fixedRate.hedgehook.p50} / ${summary.fixedRate.hedgehook.p99} ms`],
+    [`bare p50 / p99 at ${FIXED_RATE} req/s`, `${summary.fixedRate.bare.p50} / ${summary.fixedRate.bare.p99} ms`],
+    ['hedgehook RSS after the runs (peak)', `${memory.rss} MB (${memory.peak} MB)`],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`);
+} finally {
+  bare.kill();
+  hh.child.kill('SIGTERM');
+  await hh.exited;
+}

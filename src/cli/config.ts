@@ -1,0 +1,109 @@
+/**
+ * The configuration file (JSON or YAML) and its defaults. Only the wiring reads it;
+ * everything else receives typed settings. Validation reports one line per mistake.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { HedgehookError } from '../core/errors.ts';
+
+const rateLimit = z.strictObject({
+  burst: z.number().int().positive(),
+  perSecond: z.number().positive(),
+});
+
+const source = z.strictObject({
+  scheme: z.enum(['standard', 'github', 'tradingview']),
+  /** Inline secrets are allowed for tests; prefer `secretEnv` so the file holds no secret. */
+  secret: z.string().min(1).optional(),
+  /** Extra secrets still accepted during a key rotation. */
+  previousSecrets: z.array(z.string().min(1)).optional(),
+  secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional(),
+  allowlist: z.union([z.literal('tradingview'), z.array(z.string().min(1))]).optional(),
+  maxBodyBytes: z.number().int().positive().max(10 * 1024 * 1024).default(64 * 1024),
+  rateLimit: rateLimit.default({ burst: 60, perSecond: 20 }),
+  toleranceSeconds: z.number().int().positive().max(3600).default(300),
+});
+
+const venue = z.looseObject({
+  id: z.string().min(1),
+  kind: z.enum(['paper', 'ccxt']),
+});
+
+export const configSchema = z.strictObject({
+  sources: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'source names are letters, digits, _ and -'), source)
+    .prefault({ default: { scheme: 'standard' } }),
+  server: z.strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Trust X-Forwarded-For only behind a proxy you run; off, a spoofed header is ignored. */
+    trustProxy: z.union([z.boolean(), z.string(), z.array(z.string())]).default(false),
+    /** Bearer token for the API when bound beyond loopback; prefer HEDGEHOOK_API_TOKEN. */
+    apiToken: z.string().min(16).optional(),
+    requestTimeoutMs: z.number().int().positive().default(10_000),
+    headersTimeoutMs: z.number().int().positive().default(5_000),
+    keepAliveTimeoutMs: z.number().int().positive().default(5_000),
+  }).prefault({}),
+  dataDir: z.string().min(1).optional(),
+  journal: z.strictObject({
+    kind: z.literal('sqlite').default('sqlite'),
+    /** 'full' fsyncs every group commit (survives power loss); 'normal' survives a process crash only. */
+    synchronous: z.enum(['full', 'normal']).default('full'),
+  }).prefault({}),
+  worker: z.strictObject({
+    concurrency: z.number().int().min(1).max(256).default(8),
+    maxAttempts: z.number().int().min(1).max(100).default(5),
+    baseDelayMs: z.number().int().min(1).default(200),
+    maxDelayMs: z.number().int().min(1).default(30_000),
+  }).prefault({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Read by later stages (model, risk, execution); validated in shape here so a typo fails at start-up.
+  venues: z.array(venue).optional(),
+  routing: z.looseObject({ mode: z.enum(['race', 'failover', 'best-price']) }).optional(),
+  risk: z.looseObject({}).optional(),
+  account: z.looseObject({
+    riskTolerance: z.number().min(0).max(1).optional(),
+    equity: z.number().positive().optional(),
+  }).optional(),
+  marketData: z.looseObject({ kind: z.string() }).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SourceConfig = Config['sources'][string];
+
+/** One line per mistake, prefixed with where it is. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const where = issue.path.length ? issue.path.join('.') : '(top level)';
+    return `${where}: ${issue.message}`;
+  });
+}
+
+export function parseConfig(raw: unknown, origin = 'configuration'): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const lines = formatIssues(result.error);
+    throw new HedgehookError('HH_ERR_CONFIG_INVALID', `${origin}: ${lines.join(`\n${origin}: `)}`);
+  }
+  return result.data;
+}
+
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new HedgehookError(code === 'ENOENT' ? 'HH_ERR_FILE_NOT_FOUND' : 'HH_ERR_CONFIG_INVALID',
+      `cannot read config file ${path}: ${code ?? 'unreadable'}`);
+  }
+  let raw: unknown;
+  try {
+    raw = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    const first = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new HedgehookError('HH_ERR_CONFIG_INVALID', `${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${first}`);
+  }
+  return parseConfig(raw, path);
+}

@@ -1,0 +1,107 @@
+/**
+ * The live wiring: the one place that constructs adapters and hands ports to the server
+ * and the worker. `hedgehook serve` and the integration tests both start the service here.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../core/clock.ts';
+import type { SignalProcessor } from '../core/ports.ts';
+import { openSqliteJournal } from '../journal/sqlite/index.ts';
+import { Worker } from '../engine/worker.ts';
+import { createRecordStage } from '../engine/record-stage.ts';
+import { buildServer } from '../server/app.ts';
+import { createMetrics } from '../server/metrics.ts';
+import type { Config } from './config.ts';
+import { resolveApiToken, resolveSources, type Announce } from './secrets.ts';
+
+export interface ServiceOptions {
+  config: Config;
+  dataDir: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  announce: Announce;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Replaces the pipeline step; tests use it to inject failures. */
+  processor?: SignalProcessor;
+}
+
+export interface RunningService {
+  url: string;
+  host: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  return resolve(env.HEDGEHOOK_DATA_DIR ?? 'data');
+}
+
+export function journalPath(dataDir: string): string {
+  return join(dataDir, 'journal.db');
+}
+
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  const { config, logger } = opts;
+  const env = opts.env ?? process.env;
+  const clock = opts.clock ?? systemClock;
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+
+  const sources = resolveSources(config, opts.dataDir, env, opts.announce);
+  const apiToken = resolveApiToken(config, opts.host, opts.dataDir, env, opts.announce);
+  const journal = openSqliteJournal({ path: journalPath(opts.dataDir), synchronous: config.journal.synchronous, logger });
+  const metrics = createMetrics({ queueDepth: () => journal.depth(), dlqSize: () => journal.size() });
+
+  const worker = new Worker({
+    queue: journal,
+    process: opts.processor ?? createRecordStage(),
+    clock,
+    concurrency: config.worker.concurrency,
+    retry: { maxAttempts: config.worker.maxAttempts, baseMs: config.worker.baseDelayMs, maxMs: config.worker.maxDelayMs },
+    logger,
+    random: Math.random,
+    onSettled: (state) => metrics.processed.inc({ state }),
+    onRetry: () => metrics.retries.inc(),
+  });
+
+  const server = buildServer({
+    journal,
+    queue: journal,
+    dlq: journal,
+    sources,
+    clock,
+    logger,
+    metrics,
+    apiToken,
+    trustProxy: config.server.trustProxy,
+    requestTimeoutMs: config.server.requestTimeoutMs,
+    headersTimeoutMs: config.server.headersTimeoutMs,
+    keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
+  });
+
+  await server.app.listen({ host: opts.host, port: opts.port });
+  const address = server.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  worker.start();
+  const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    host: opts.host,
+    port,
+    stop() {
+      // Order matters: refuse new webhooks, let answered ones finish their commit, drain
+      // in-flight processing, and only then close the journal.
+      stopping ??= (async () => {
+        server.startDraining();
+        await server.app.close();
+        await worker.stop();
+        await journal.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,657 @@
+/**
+ * The embedded durable journal: Journal, SignalQueue and DeadLetterQueue over one SQLite
+ * file in WAL mode (better-sqlite3, synchronous API, so every method below runs to the
+ * end without yielding and the in-process state cannot race with itself).
+ *
+ * - append: group commit. Appends of one event-loop turn go into one BEGIN IMMEDIATE
+ *   transaction on setImmediate (one fsync with synchronous=FULL); each promise settles
+ *   only after COMMIT. Dedup is the UNIQUE(source, dedup_key) constraint itself, so two
+ *   identical appends, concurrent or in one batch, give one row.
+ * - claim: heads of `queue` per partition key (a skip-scan over queue_by_partition), minus
+ *   the keys in flight in this process, due at `now`, lowest seq first.
+ * - every state change of a signal and its audit event are one transaction.
+ * - another process (the `hedgehook dlq` CLI) may write the same file: busy_timeout makes
+ *   it wait for the lock; the worker's poll picks its work up.
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { HedgehookError, type ErrorInfo } from '../../core/errors.ts';
+import type { DeadLetterEntry, Delivery, RejectionView, ReplayResult, SignalListQuery } from '../../core/ports.ts';
+import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalState, SignalView } from '../../core/signal.ts';
+import {
+  DEFAULT_MAX_REJECTIONS,
+  InFlight,
+  tallyAppends,
+  WorkListeners,
+  assertOutcome,
+  clampLimit,
+  closedError,
+  dueHeads,
+  earliestDue,
+  replaySelection,
+  storedError,
+  toJson,
+  toSignalView,
+  unavailable,
+  type QueueHead,
+} from '../common.ts';
+import { GroupCommit } from '../group-commit.ts';
+import { silentLogger, type JournalLogger, type JournalStats, type JournalStore, type SignalEvent, type SignalEventType } from '../types.ts';
+import { migrate } from './migrate.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+
+export interface SqliteJournalOptions {
+  /** The database file; created with its schema when missing. */
+  path: string;
+  /** 'full' (default) fsyncs every commit and survives power loss; 'normal' survives a process crash. */
+  synchronous?: 'full' | 'normal';
+  logger?: JournalLogger;
+  /** How long a write waits for another process's lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** Oldest rejections are dropped beyond this many (default 100 000). */
+  maxRejections?: number;
+}
+
+interface PreparedSignal {
+  id: string;
+  source: string;
+  dedupKey: string;
+  receivedAt: number;
+  remoteAddr: string;
+  headers: string;
+  body: string;
+  payload: string;
+  account: string;
+  symbol: string;
+  partitionKey: string;
+}
+
+interface PreparedRejection {
+  at: number;
+  source: string;
+  remoteAddr: string;
+  status: number;
+  code: string;
+  reason: string;
+  bodyExcerpt: string | null;
+  headers: string | null;
+}
+
+interface SignalRow {
+  seq: number;
+  id: string;
+  source: string;
+  state: SignalState;
+  received_at: number;
+  account: string;
+  symbol: string;
+  payload: string;
+  attempts: number;
+  last_error: string | null;
+  outcome: string | null;
+  updated_at: number;
+}
+
+interface DeadRow {
+  id: number;
+  signal_id: string;
+  signal_seq: number;
+  source: string;
+  partition_key: string;
+  reason: string;
+  attempts: number;
+  last_error: string;
+  dead_at: number;
+}
+
+const SIGNAL_COLUMNS = 'seq, id, source, state, received_at, account, symbol, payload, attempts, last_error, outcome, updated_at';
+
+/** Distinct partition keys by skip-scan (one index seek per key), then each key's head. */
+const HEADS_SQL = `
+  WITH RECURSIVE keys (pk) AS (
+    SELECT (SELECT partition_key FROM queue ORDER BY partition_key LIMIT 1)
+    UNION ALL
+    SELECT (SELECT q.partition_key FROM queue q WHERE q.partition_key > keys.pk ORDER BY q.partition_key LIMIT 1)
+    FROM keys WHERE keys.pk IS NOT NULL
+  )
+  SELECT h.seq AS seq, h.partition_key AS partitionKey, h.not_before AS notBefore
+  FROM keys
+  JOIN queue h ON h.seq = (SELECT q2.seq FROM queue q2 WHERE q2.partition_key = keys.pk ORDER BY q2.seq LIMIT 1)
+  WHERE keys.pk IS NOT NULL`;
+
+export class SqliteJournal implements JournalStore {
+  readonly path: string;
+  private readonly db: Db;
+  private readonly logger: JournalLogger;
+  private readonly maxRejections: number;
+  private readonly inFlight = new InFlight();
+  private readonly listeners: WorkListeners;
+  private readonly appends: GroupCommit<PreparedSignal, AppendResult>;
+  private readonly rejectionBatch: GroupCommit<PreparedRejection, void>;
+  private readonly s: ReturnType<SqliteJournal['prepareStatements']>;
+  private readonly listStatements = new Map<string, Statement>();
+  private readonly tx: ReturnType<SqliteJournal['transactions']>;
+  private rejectionsSincePrune = 0;
+  private closed = false;
+  private readonly counters: JournalStats = { batches: 0, failedBatches: 0, accepted: 0, duplicates: 0, rejectionsRecorded: 0, rejectionsLost: 0 };
+
+  constructor(options: SqliteJournalOptions) {
+    this.path = options.path;
+    this.logger = options.logger ?? silentLogger;
+    this.maxRejections = options.maxRejections ?? DEFAULT_MAX_REJECTIONS;
+    const synchronous = options.synchronous ?? 'full';
+    if (synchronous !== 'full' && synchronous !== 'normal') {
+      throw new HedgehookError('HH_ERR_CONFIG_INVALID', `journal.synchronous must be "full" or "normal", not "${String(synchronous)}"`);
+    }
+    let db: Db | undefined;
+    try {
+      db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('foreign_keys = ON');
+      migrate(db, MIGRATIONS, this.logger);
+      this.db = db;
+      this.s = this.prepareStatements();
+      this.tx = this.transactions();
+    } catch (err) {
+      db?.close();
+      if (err instanceof HedgehookError) throw err;
+      throw unavailable(`cannot open the journal at ${options.path}`, err);
+    }
+    this.listeners = new WorkListeners(this.logger);
+    this.appends = new GroupCommit<PreparedSignal, AppendResult>({
+      commit: (items) => this.tx.append(items),
+      failure: (cause, size) => {
+        this.counters.failedBatches++;
+        this.logger.error({ err: cause, size }, 'journal batch failed; every signal of it was refused');
+        return unavailable('signals could not be journaled', cause);
+      },
+      committed: (results) => {
+        if (tallyAppends(results, this.counters) > 0) this.listeners.notify();
+      },
+    });
+    this.rejectionBatch = new GroupCommit<PreparedRejection, void>({
+      commit: (items) => this.tx.rejections(items),
+      failure: (cause, size) => unavailable(`${size} rejection(s) could not be recorded`, cause),
+    });
+  }
+
+  private prepareStatements() {
+    const db = this.db;
+    return {
+      insertSignal: db.prepare(
+        `INSERT INTO signals (id, source, dedup_key, received_at, remote_addr, headers, body, payload, account, symbol, partition_key, state, attempts, updated_at)
+         VALUES (@id, @source, @dedupKey, @receivedAt, @remoteAddr, @headers, @body, @payload, @account, @symbol, @partitionKey, 'received', 0, @receivedAt)
+         ON CONFLICT DO NOTHING`,
+      ),
+      findByDedup: db.prepare('SELECT id, seq FROM signals WHERE source = ? AND dedup_key = ?'),
+      enqueue: db.prepare('INSERT INTO queue (seq, partition_key, not_before) VALUES (?, ?, ?)'),
+      dequeue: db.prepare('DELETE FROM queue WHERE seq = ?'),
+      setNotBefore: db.prepare('UPDATE queue SET not_before = ? WHERE seq = ?'),
+      event: db.prepare('INSERT INTO signal_events (signal_seq, type, at, detail) VALUES (?, ?, ?, ?)'),
+      heads: db.prepare(HEADS_SQL),
+      claimOne: db.prepare(
+        `UPDATE signals SET state = 'processing', attempts = attempts + 1, updated_at = ?
+         WHERE seq = ? RETURNING seq, id, source, partition_key, payload, received_at, attempts`,
+      ),
+      settle: db.prepare(`UPDATE signals SET state = ?, outcome = ?, updated_at = ? WHERE seq = ? AND state = 'processing'`),
+      retry: db.prepare(`UPDATE signals SET state = 'received', last_error = ?, updated_at = ? WHERE seq = ? AND state = 'processing'`),
+      kill: db.prepare(`UPDATE signals SET state = 'dead', last_error = ?, updated_at = ? WHERE seq = ? AND state = 'processing'`),
+      insertDead: db.prepare(
+        `INSERT INTO dead_letters (signal_seq, signal_id, reason, attempts, last_error, dead_at)
+         SELECT seq, id, ?, ?, ?, ? FROM signals WHERE seq = ? AND state = 'processing'`,
+      ),
+      depth: db.prepare('SELECT COUNT(*) FROM queue').pluck(),
+      getSignal: db.prepare(`SELECT ${SIGNAL_COLUMNS} FROM signals WHERE id = ?`),
+      listRejections: db.prepare(
+        `SELECT seq, at, source, remote_addr, status, code, reason, body_excerpt, headers FROM rejections ORDER BY seq DESC LIMIT ?`,
+      ),
+      insertRejection: db.prepare(
+        `INSERT INTO rejections (at, source, remote_addr, status, code, reason, body_excerpt, headers)
+         VALUES (@at, @source, @remoteAddr, @status, @code, @reason, @bodyExcerpt, @headers)`,
+      ),
+      pruneRejections: db.prepare('DELETE FROM rejections WHERE seq <= (SELECT MAX(seq) FROM rejections) - ?'),
+      dlqOpen: db.prepare(
+        `SELECT d.id, d.signal_id, d.signal_seq, s.source, s.partition_key, d.reason, d.attempts, d.last_error, d.dead_at
+         FROM dead_letters d JOIN signals s ON s.seq = d.signal_seq
+         WHERE d.replayed_at IS NULL AND d.purged_at IS NULL ORDER BY d.signal_seq`,
+      ),
+      dlqOpenById: db.prepare(
+        `SELECT d.id, d.signal_seq, s.partition_key FROM dead_letters d JOIN signals s ON s.seq = d.signal_seq
+         WHERE d.signal_id = ? AND d.replayed_at IS NULL AND d.purged_at IS NULL`,
+      ),
+      dlqSize: db.prepare('SELECT COUNT(*) FROM dead_letters WHERE replayed_at IS NULL AND purged_at IS NULL').pluck(),
+      markReplayed: db.prepare('UPDATE dead_letters SET replayed_at = ? WHERE id = ?'),
+      revive: db.prepare(`UPDATE signals SET state = 'received', attempts = 0, updated_at = ? WHERE seq = ? AND state = 'dead'`),
+      markPurged: db.prepare(
+        `UPDATE dead_letters SET purged_at = ? WHERE signal_id = ? AND replayed_at IS NULL AND purged_at IS NULL RETURNING id, signal_seq`,
+      ),
+      events: db.prepare(
+        `SELECT e.seq, e.signal_seq, e.type, e.at, e.detail FROM signal_events e JOIN signals s ON s.seq = e.signal_seq
+         WHERE s.id = ? ORDER BY e.seq`,
+      ),
+      probe: db.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'write_probe'`),
+    };
+  }
+
+  /** Every write is one BEGIN IMMEDIATE transaction: it takes the lock up front, so a
+   * concurrent writer in another process makes it wait (busy_timeout), never deadlock. */
+  private transactions() {
+    const s = this.s;
+    const event = (seq: number, type: SignalEventType, at: number, detail?: Record<string, unknown>) =>
+      s.event.run(seq, type, at, detail === undefined ? null : JSON.stringify(detail));
+
+    const append = this.db.transaction((items: readonly PreparedSignal[]): (AppendResult | Error)[] =>
+      items.map((item) => {
+        // Stored already, or earlier in this very batch (visible inside the transaction).
+        // Looked up before inserting so that a duplicate never consumes a sequence number.
+        const original = s.findByDedup.get(item.source, item.dedupKey) as { id: string; seq: number } | undefined;
+        if (original) return { status: 'duplicate', id: original.id, seq: original.seq };
+        const r = s.insertSignal.run(item);
+        if (r.changes !== 1) return new HedgehookError('HH_ERR_INTERNAL', `signal id ${item.id} is already used by another delivery`);
+        const seq = Number(r.lastInsertRowid);
+        s.enqueue.run(seq, item.partitionKey, 0);
+        s.event.run(seq, 'received', item.receivedAt, null);
+        return { status: 'accepted', id: item.id, seq };
+      }),
+    );
+
+    const rejections = this.db.transaction((items: readonly PreparedRejection[]): void[] => {
+      for (const r of items) s.insertRejection.run(r);
+      this.rejectionsSincePrune += items.length;
+      if (this.rejectionsSincePrune >= 1000) {
+        s.pruneRejections.run(this.maxRejections);
+        this.rejectionsSincePrune = 0;
+      }
+      return items.map(() => undefined);
+    });
+
+    const claim = this.db.transaction((max: number, now: number): Delivery[] => {
+      const due = dueHeads(s.heads.all() as QueueHead[], this.inFlight, now, max);
+      return due.map((h) => {
+        const row = s.claimOne.get(now, h.seq) as
+          | { seq: number; id: string; source: string; partition_key: string; payload: string; received_at: number; attempts: number }
+          | undefined;
+        if (!row) throw new HedgehookError('HH_ERR_INTERNAL', `queued signal ${h.seq} has no journal row`);
+        return {
+          seq: row.seq,
+          id: row.id,
+          source: row.source,
+          partitionKey: row.partition_key,
+          payload: JSON.parse(row.payload) as SignalPayload,
+          receivedAt: row.received_at,
+          attempt: row.attempts,
+        };
+      });
+    });
+
+    const settle = this.db.transaction((d: Delivery, state: string, outcome: string, now: number): boolean => {
+      if (s.settle.run(state, outcome, now, d.seq).changes !== 1) return false;
+      s.dequeue.run(d.seq);
+      event(d.seq, 'processed', now, { state, attempt: d.attempt });
+      return true;
+    });
+
+    const retry = this.db.transaction((d: Delivery, notBefore: number, error: ErrorInfo, now: number): boolean => {
+      if (s.retry.run(JSON.stringify(error), now, d.seq).changes !== 1) return false;
+      s.setNotBefore.run(notBefore, d.seq);
+      event(d.seq, 'retry', now, { attempt: d.attempt, notBefore, error });
+      return true;
+    });
+
+    const deadLetter = this.db.transaction((d: Delivery, reason: string, error: ErrorInfo, now: number): boolean => {
+      const errorJson = JSON.stringify(error);
+      // The DLQ entry first; the signal becomes dead in the same transaction.
+      const inserted = s.insertDead.run(reason, d.attempt, errorJson, now, d.seq);
+      if (inserted.changes !== 1) return false;
+      s.kill.run(errorJson, now, d.seq);
+      s.dequeue.run(d.seq);
+      event(d.seq, 'dead', now, { attempt: d.attempt, reason, error, deadLetterId: Number(inserted.lastInsertRowid) });
+      return true;
+    });
+
+    const replay = this.db.transaction((target: { ids: string[] } | 'all', now: number): string[] => {
+      const selection = replaySelection(target);
+      let entries: { id: number; signal_seq: number; signal_id: string; partition_key: string }[];
+      if (selection.all) {
+        entries = s.dlqOpen.all() as DeadRow[];
+      } else {
+        entries = [];
+        for (const signalId of selection.ids) {
+          const e = s.dlqOpenById.get(signalId) as { id: number; signal_seq: number; partition_key: string } | undefined;
+          if (e) entries.push({ ...e, signal_id: signalId });
+        }
+        entries.sort((a, b) => a.signal_seq - b.signal_seq);
+      }
+      const replayed: string[] = [];
+      for (const e of entries) {
+        s.markReplayed.run(now, e.id);
+        if (s.revive.run(now, e.signal_seq).changes !== 1) {
+          this.logger.warn({ signalId: e.signal_id }, 'dead-letter entry of a signal that is not dead; closed without replay');
+          continue;
+        }
+        s.enqueue.run(e.signal_seq, e.partition_key, 0);
+        event(e.signal_seq, 'replayed', now, { deadLetterId: e.id });
+        replayed.push(e.signal_id);
+      }
+      return replayed;
+    });
+
+    const purge = this.db.transaction((signalId: string, now: number): boolean => {
+      const row = s.markPurged.get(now, signalId) as { id: number; signal_seq: number } | undefined;
+      if (!row) return false;
+      event(row.signal_seq, 'purged', now, { deadLetterId: row.id });
+      return true;
+    });
+
+    const probe = this.db.transaction(() => {
+      s.probe.run();
+    });
+
+    return {
+      append: (items: readonly PreparedSignal[]) => append.immediate(items),
+      rejections: (items: readonly PreparedRejection[]) => rejections.immediate(items),
+      claim: (max: number, now: number) => claim.immediate(max, now),
+      settle: (d: Delivery, state: string, outcome: string, now: number) => settle.immediate(d, state, outcome, now),
+      retry: (d: Delivery, notBefore: number, error: ErrorInfo, now: number) => retry.immediate(d, notBefore, error, now),
+      deadLetter: (d: Delivery, reason: string, error: ErrorInfo, now: number) => deadLetter.immediate(d, reason, error, now),
+      replay: (target: { ids: string[] } | 'all', now: number) => replay.immediate(target, now),
+      purge: (signalId: string, now: number) => purge.immediate(signalId, now),
+      probe: () => probe.immediate(),
+    };
+  }
+
+  // -- Journal -----------------------------------------------------------------------
+
+  append(signal: IncomingSignal): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(closedError());
+    let item: PreparedSignal;
+    try {
+      item = {
+        id: signal.id,
+        source: signal.source,
+        dedupKey: signal.dedupKey,
+        receivedAt: signal.receivedAt,
+        remoteAddr: signal.remoteAddr,
+        headers: toJson(signal.headers ?? {}, 'signal headers'),
+        body: signal.body,
+        payload: toJson(signal.payload, 'signal payload'),
+        account: signal.payload.account,
+        symbol: signal.payload.symbol,
+        partitionKey: signal.partitionKey,
+      };
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.appends.submit(item);
+  }
+
+  recordRejection(rejection: Rejection): void {
+    if (this.closed) {
+      this.counters.rejectionsLost++;
+      this.logger.error({ code: rejection.code, source: rejection.source }, 'rejection not recorded: journal is closed');
+      return;
+    }
+    let item: PreparedRejection;
+    try {
+      item = {
+        at: rejection.at,
+        source: rejection.source,
+        remoteAddr: rejection.remoteAddr,
+        status: rejection.status,
+        code: rejection.code,
+        reason: rejection.reason,
+        bodyExcerpt: rejection.bodyExcerpt ?? null,
+        headers: rejection.headers === undefined ? null : toJson(rejection.headers, 'rejection headers'),
+      };
+    } catch (err) {
+      this.counters.rejectionsLost++;
+      this.logger.error({ err, code: rejection.code }, 'rejection not recorded');
+      return;
+    }
+    this.rejectionBatch.submit(item).then(
+      () => {
+        this.counters.rejectionsRecorded++;
+      },
+      (err: unknown) => {
+        this.counters.rejectionsLost++;
+        this.logger.error({ err, code: rejection.code, source: rejection.source }, 'rejection not recorded');
+      },
+    );
+  }
+
+  async getSignal(id: string): Promise<SignalView | undefined> {
+    const row = this.read(() => this.s.getSignal.get(id) as SignalRow | undefined);
+    return row ? signalView(row) : undefined;
+  }
+
+  async listSignals(query: SignalListQuery = {}): Promise<SignalView[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.beforeSeq !== undefined) {
+      where.push('seq < ?');
+      params.push(query.beforeSeq);
+    }
+    if (query.state !== undefined) {
+      where.push('state = ?');
+      params.push(query.state);
+    }
+    if (query.source !== undefined) {
+      where.push('source = ?');
+      params.push(query.source);
+    }
+    params.push(clampLimit(query.limit));
+    const sql = `SELECT ${SIGNAL_COLUMNS} FROM signals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    const rows = this.read(() => {
+      let stmt = this.listStatements.get(sql);
+      if (!stmt) this.listStatements.set(sql, (stmt = this.db.prepare(sql)));
+      return stmt.all(...params) as SignalRow[];
+    });
+    return rows.map(signalView);
+  }
+
+  async listRejections(limit?: number): Promise<RejectionView[]> {
+    const rows = this.read(
+      () =>
+        this.s.listRejections.all(clampLimit(limit)) as {
+          seq: number;
+          at: number;
+          source: string;
+          remote_addr: string;
+          status: number;
+          code: string;
+          reason: string;
+          body_excerpt: string | null;
+          headers: string | null;
+        }[],
+    );
+    return rows.map((r) => {
+      const view: RejectionView = { seq: r.seq, at: r.at, source: r.source, remoteAddr: r.remote_addr, status: r.status, code: r.code, reason: r.reason };
+      if (r.body_excerpt !== null) view.bodyExcerpt = r.body_excerpt;
+      if (r.headers !== null) view.headers = JSON.parse(r.headers) as Record<string, string>;
+      return view;
+    });
+  }
+
+  async isWritable(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      this.tx.probe();
+      return true;
+    } catch (err) {
+      this.logger.warn({ err }, 'journal write probe failed');
+      return false;
+    }
+  }
+
+  /** Commits what is pending (appends, rejections), then closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.appends.flush();
+    this.rejectionBatch.flush();
+    this.closed = true;
+    try {
+      this.db.close();
+    } catch (err) {
+      this.logger.error({ err }, 'closing the journal failed');
+    }
+  }
+
+  async listEvents(signalId: string): Promise<SignalEvent[]> {
+    const rows = this.read(
+      () => this.s.events.all(signalId) as { seq: number; signal_seq: number; type: SignalEventType; at: number; detail: string | null }[],
+    );
+    return rows.map((r) => {
+      const e: SignalEvent = { seq: r.seq, signalSeq: r.signal_seq, type: r.type, at: r.at };
+      if (r.detail !== null) e.detail = JSON.parse(r.detail) as Record<string, unknown>;
+      return e;
+    });
+  }
+
+  stats(): JournalStats {
+    return { ...this.counters };
+  }
+
+  // -- SignalQueue ---------------------------------------------------------------------
+
+  async claim(max: number, now: number): Promise<Delivery[]> {
+    this.checkOpen();
+    // Cheap read first: an idle poll must not take the write lock.
+    const heads = this.read(() => this.s.heads.all() as QueueHead[]);
+    if (dueHeads(heads, this.inFlight, now, max).length === 0) return [];
+    const deliveries = this.write('claim', () => this.tx.claim(max, now));
+    for (const d of deliveries) this.inFlight.add(d.partitionKey, d.seq);
+    return deliveries;
+  }
+
+  async settle(delivery: Delivery, outcome: ProcessingOutcome, now: number): Promise<void> {
+    try {
+      this.checkOpen();
+      assertOutcome(outcome);
+      const json = toJson(outcome, 'processing outcome');
+      const done = this.write('settle', () => this.tx.settle(delivery, outcome.state, json, now));
+      if (!done) this.stale(delivery, 'settle');
+    } finally {
+      this.inFlight.release(delivery.partitionKey, delivery.seq);
+    }
+  }
+
+  async retry(delivery: Delivery, notBefore: number, error: ErrorInfo, now: number): Promise<void> {
+    try {
+      this.checkOpen();
+      const done = this.write('retry', () => this.tx.retry(delivery, notBefore, storedError(error), now));
+      if (!done) this.stale(delivery, 'retry');
+    } finally {
+      this.inFlight.release(delivery.partitionKey, delivery.seq);
+    }
+  }
+
+  async deadLetter(delivery: Delivery, reason: string, error: ErrorInfo, now: number): Promise<void> {
+    try {
+      this.checkOpen();
+      const done = this.write('dead-letter', () => this.tx.deadLetter(delivery, String(reason), storedError(error), now));
+      if (!done) this.stale(delivery, 'dead-letter');
+    } finally {
+      this.inFlight.release(delivery.partitionKey, delivery.seq);
+    }
+  }
+
+  async depth(): Promise<number> {
+    return this.read(() => Number(this.s.depth.get()));
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const heads = this.read(() => this.s.heads.all() as QueueHead[]);
+    return earliestDue(heads, this.inFlight);
+  }
+
+  onWork(listener: () => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  // -- DeadLetterQueue -------------------------------------------------------------------
+
+  async list(): Promise<DeadLetterEntry[]> {
+    const rows = this.read(() => this.s.dlqOpen.all() as DeadRow[]);
+    return rows.map((r) => ({
+      id: r.id,
+      signalId: r.signal_id,
+      seq: r.signal_seq,
+      source: r.source,
+      partitionKey: r.partition_key,
+      reason: r.reason,
+      attempts: r.attempts,
+      lastError: JSON.parse(r.last_error) as ErrorInfo,
+      deadAt: r.dead_at,
+    }));
+  }
+
+  async size(): Promise<number> {
+    return this.read(() => Number(this.s.dlqSize.get()));
+  }
+
+  async replay(target: { ids: string[] } | 'all', now: number): Promise<ReplayResult> {
+    this.checkOpen();
+    replaySelection(target); // validates before taking the lock
+    const replayed = this.write('replay', () => this.tx.replay(target, now));
+    if (replayed.length > 0) this.listeners.notify();
+    return { replayed };
+  }
+
+  async purge(signalId: string, now: number): Promise<boolean> {
+    this.checkOpen();
+    return this.write('purge', () => this.tx.purge(signalId, now));
+  }
+
+  // -- internals -------------------------------------------------------------------------
+
+  private checkOpen(): void {
+    if (this.closed) throw closedError();
+  }
+
+  private read<T>(fn: () => T): T {
+    this.checkOpen();
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof HedgehookError) throw err;
+      throw unavailable('journal read failed', err);
+    }
+  }
+
+  private write<T>(op: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof HedgehookError) throw err;
+      this.logger.error({ err, op }, 'journal write failed');
+      throw unavailable(`journal ${op} failed`, err);
+    }
+  }
+
+  private stale(delivery: Delivery, op: string): void {
+    this.logger.warn({ signalId: delivery.id, op }, 'stale delivery ignored: the signal is not processing');
+  }
+}
+
+function signalView(r: SignalRow): SignalView {
+  return toSignalView({
+    seq: r.seq,
+    id: r.id,
+    source: r.source,
+    state: r.state,
+    receivedAt: r.received_at,
+    account: r.account,
+    symbol: r.symbol,
+    payload: JSON.parse(r.payload) as SignalPayload,
+    attempts: r.attempts,
+    lastError: r.last_error === null ? undefined : (JSON.parse(r.last_error) as ErrorInfo),
+    outcome: r.outcome === null ? undefined : (JSON.parse(r.outcome) as ProcessingOutcome),
+    updatedAt: r.updated_at,
+  });
+}
+
+/** Opens (creating and migrating when needed) the journal file. Throws HH_ERR_JOURNAL_UNAVAILABLE when it cannot. */
+export function openSqliteJournal(options: SqliteJournalOptions): SqliteJournal {
+  return new SqliteJournal(options);
+}

@@ -1,0 +1,5 @@
+import type { Migration } from '../migrate.ts';
+import { migration as m001 } from './001-initial.ts';
+
+/** Every schema migration, in version order. Append new ones; never edit a released one. */
+export const MIGRATIONS: readonly Migration[] = [m001];

@@ -1,0 +1,94 @@
+/**
+ * The read API and DLQ actions. Bound to loopback by default; the wiring passes a token
+ * whenever the service listens on any other address.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Clock } from '../core/clock.ts';
+import type { DeadLetterEntry, DeadLetterQueue, Journal } from '../core/ports.ts';
+import { SIGNAL_STATES, type SignalView } from '../core/signal.ts';
+import { bearerGuard } from './bearer.ts';
+
+interface ApiDeps {
+  journal: Journal;
+  dlq: DeadLetterQueue;
+  clock: Clock;
+  apiToken?: string;
+}
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().positive().optional(),
+  state: z.enum(SIGNAL_STATES).optional(),
+  source: z.string().max(64).optional(),
+});
+
+const replayBody = z.union([
+  z.strictObject({ all: z.literal(true) }),
+  z.strictObject({ ids: z.array(z.string().min(1).max(64)).min(1).max(10_000) }),
+]);
+
+/** The public shape of a signal (DESIGN.md, "HTTP"). */
+export function signalDto(view: SignalView) {
+  const outcome = view.outcome;
+  return {
+    id: view.id,
+    seq: view.seq,
+    source: view.source,
+    state: view.state,
+    receivedAt: new Date(view.receivedAt).toISOString(),
+    account: view.account,
+    symbol: view.symbol,
+    action: view.payload.action,
+    type: view.payload.type ?? null,
+    attempts: view.attempts,
+    reason: outcome?.reason ?? null,
+    lastError: view.lastError ?? null,
+    decision: (outcome?.decision as object | undefined) ?? null,
+    orders: (outcome?.orders as object[] | undefined) ?? [],
+  };
+}
+
+export function dlqDto(entry: DeadLetterEntry) {
+  return { ...entry, deadAt: new Date(entry.deadAt).toISOString() };
+}
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  app.register(async (api) => {
+    const guard = bearerGuard(deps.apiToken);
+    if (guard) api.addHook('onRequest', guard);
+
+    api.setErrorHandler(async (err: FastifyError, _req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status === 500) _req.log.error({ err }, 'api request failed');
+      return reply.code(status).send({
+        error: status === 500 ? 'HH_ERR_INTERNAL' : 'HH_ERR_BAD_REQUEST',
+        message: status === 500 ? 'internal error' : err.message.split('\n')[0],
+      });
+    });
+
+    api.get('/api/signals', async (req, reply) => {
+      const q = listQuery.safeParse(req.query);
+      if (!q.success) return reply.code(400).send({ error: 'HH_ERR_BAD_REQUEST', message: q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      const views = await deps.journal.listSignals({ limit: q.data.limit, beforeSeq: q.data.before, state: q.data.state, source: q.data.source });
+      return { signals: views.map(signalDto) };
+    });
+
+    api.get<{ Params: { id: string } }>('/api/signals/:id', async (req, reply) => {
+      const view = await deps.journal.getSignal(req.params.id);
+      if (!view) return reply.code(404).send({ error: 'HH_ERR_NOT_FOUND', message: `no signal ${req.params.id.slice(0, 64)}` });
+      return signalDto(view);
+    });
+
+    api.get('/api/rejections', async () => ({ rejections: await deps.journal.listRejections(200) }));
+
+    api.get('/api/dlq', async () => ({ entries: (await deps.dlq.list()).map(dlqDto) }));
+
+    api.post('/api/dlq/replay', async (req, reply) => {
+      const body = replayBody.safeParse(req.body ?? {});
+      if (!body.success) return reply.code(400).send({ error: 'HH_ERR_BAD_REQUEST', message: 'body must be {"all": true} or {"ids": ["sig_…"]}' });
+      const target = 'all' in body.data ? 'all' as const : { ids: body.data.ids };
+      return deps.dlq.replay(target, deps.clock.now());
+    });
+  });
+}

@@ -1,0 +1,26 @@
+/** The only place where error codes become HTTP status codes. */
+import type { ErrorCode } from '../core/errors.ts';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  HH_ERR_UNKNOWN_SOURCE: 404,
+  HH_ERR_NOT_FOUND: 404,
+  HH_ERR_NOT_IN_DLQ: 404,
+  HH_ERR_ADDRESS_NOT_ALLOWED: 403,
+  HH_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  HH_ERR_BODY_TOO_LARGE: 413,
+  HH_ERR_SIGNATURE_MISSING: 401,
+  HH_ERR_SIGNATURE_INVALID: 401,
+  HH_ERR_TIMESTAMP_STALE: 401,
+  HH_ERR_PASSPHRASE_INVALID: 401,
+  HH_ERR_UNAUTHORIZED: 401,
+  HH_ERR_MALFORMED_JSON: 400,
+  HH_ERR_INVALID_PAYLOAD: 400,
+  HH_ERR_BAD_REQUEST: 400,
+  HH_ERR_RATE_LIMITED: 429,
+  HH_ERR_JOURNAL_UNAVAILABLE: 503,
+  HH_ERR_SHUTTING_DOWN: 503,
+};
+
+export function statusFor(code: ErrorCode): number {
+  return STATUS[code] ?? 500;
+}

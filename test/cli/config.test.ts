@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigFile, parseConfig } from '../../src/cli/config.ts';
+import { isHedgehookError } from '../../src/core/errors.ts';
+import { resolveApiToken, resolveSources } from '../../src/cli/secrets.ts';
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(isHedgehookError(err));
+    assert.equal(err.code, 'HH_ERR_CONFIG_INVALID');
+    return err.message;
+  }
+  assert.fail('expected a configuration error');
+}
+
+test('defaults make an empty configuration work', () => {
+  const c = parseConfig({});
+  assert.equal(c.server.host, '127.0.0.1');
+  assert.equal(c.server.port, 8080);
+  assert.deepEqual(Object.keys(c.sources), ['default']);
+  assert.equal(c.sources.default!.scheme, 'standard');
+  assert.equal(c.sources.default!.maxBodyBytes, 64 * 1024);
+  assert.equal(c.journal.synchronous, 'full');
+  assert.equal(c.worker.maxAttempts, 5);
+});
+
+test('each mistake is reported on its own line with where it is', () => {
+  const message = configError(() => parseConfig({ server: { port: 'eighty' }, sources: { tv: { scheme: 'telegram' } }, extra: 1 }, 'cfg.yaml'));
+  const lines = message.split('\n');
+  assert.equal(lines.length, 3, message);
+  assert.ok(lines.every((l) => l.startsWith('cfg.yaml: ')));
+  assert.ok(lines.some((l) => l.includes('server.port')));
+  assert.ok(lines.some((l) => l.includes('sources.tv.scheme')));
+  assert.ok(lines.some((l) => l.includes('extra')));
+});
+
+test('YAML and JSON files load; a broken file is one clear line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hh-config-'));
+  writeFileSync(join(dir, 'ok.yaml'), 'server:\n  port: 9090\nsources:\n  tv: { scheme: tradingview, secret: pass, allowlist: tradingview }\n');
+  const c = loadConfigFile(join(dir, 'ok.yaml'));
+  assert.equal(c.server.port, 9090);
+  assert.equal(c.sources.tv!.allowlist, 'tradingview');
+  writeFileSync(join(dir, 'bad.json'), '{"server": ');
+  assert.match(configError(() => loadConfigFile(join(dir, 'bad.json'))), /bad\.json: not valid JSON/);
+});
+
+test('the default secret is generated once, kept with mode 0600, and announced once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hh-secret-'));
+  const said: string[] = [];
+  const first = resolveSources(parseConfig({}), dir, {}, (l) => said.push(l));
+  const secret = first.get('default')!.secrets[0]!;
+  assert.match(secret, /^whsec_[A-Za-z0-9+/]+=*$/);
+  assert.equal(statSync(join(dir, 'webhook-secret')).mode & 0o777, 0o600);
+  assert.ok(said.some((l) => l.includes(secret)));
+  const again: string[] = [];
+  const second = resolveSources(parseConfig({}), dir, {}, (l) => again.push(l));
+  assert.equal(second.get('default')!.secrets[0], secret);
+  assert.deepEqual(again, []);
+  const fromEnv = resolveSources(parseConfig({}), dir, { HEDGEHOOK_WEBHOOK_SECRET: 'whsec_abcd' }, () => {});
+  assert.deepEqual(fromEnv.get('default')!.secrets, ['whsec_abcd']);
+});
+
+test('other sources need a secret; secretEnv must be set; tradingview allowlist expands', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hh-secret-'));
+  assert.match(configError(() => resolveSources(parseConfig({ sources: { gh: { scheme: 'github' } } }), dir, {}, () => {})), /sources\.gh/);
+  assert.match(configError(() => resolveSources(parseConfig({ sources: { gh: { scheme: 'github', secretEnv: 'GH_SECRET' } } }), dir, {}, () => {})), /GH_SECRET/);
+  const tv = resolveSources(parseConfig({ sources: { tv: { scheme: 'tradingview', secretEnv: 'TV', allowlist: 'tradingview' } } }), dir, { TV: 'p' }, () => {});
+  assert.equal(tv.get('tv')!.allowlist!.length, 4);
+});
+
+test('an API token is required beyond loopback only', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hh-token-'));
+  const c = parseConfig({});
+  assert.equal(resolveApiToken(c, '127.0.0.1', dir, {}, () => {}), undefined);
+  assert.equal(resolveApiToken(c, '::1', dir, {}, () => {}), undefined);
+  const token = resolveApiToken(c, '0.0.0.0', dir, {}, () => {});
+  assert.ok(token && token.length >= 32);
+  assert.equal(statSync(join(dir, 'api-token')).mode & 0o777, 0o600);
+  assert.equal(resolveApiToken(c, '0.0.0.0', dir, { HEDGEHOOK_API_TOKEN: 'from-env' }, () => {}), 'from-env');
+});

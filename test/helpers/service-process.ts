@@ -1,0 +1,82 @@
+/**
+ * Runs `hedgehook serve` as a real child process (for crash tests and benchmarks) and
+ * signs webhooks the way an outside sender would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { signStandard } from '../../src/ingest/schemes/standard.ts';
+
+export const BIN = new URL('../../bin/hedgehook.js', import.meta.url).pathname;
+export const TEST_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  url: string;
+  pid: number;
+  output: () => string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<number | string>;
+}
+
+export function writeConfig(dir: string, config: unknown): string {
+  const path = join(dir, 'config.json');
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+export async function startServiceProcess(opts: { dataDir: string; config?: string; env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number }): Promise<ServiceProcess> {
+  const args = [...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', '--data-dir', opts.dataDir];
+  if (opts.config) args.push('--config', opts.config);
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, HEDGEHOOK_WEBHOOK_SECRET: TEST_SECRET, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${out}`)), opts.timeoutMs ?? 30_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`service exited before listening:\n${out}`));
+    });
+  });
+  return { child, url, pid: child.pid!, output: () => out, exited };
+}
+
+export function signedWebhook(payload: unknown, opts: SignOptions = {}) {
+  return signedRaw(JSON.stringify(payload), opts);
+}
+
+interface SignOptions {
+  id?: string;
+  secret?: string;
+  nowSeconds?: number;
+}
+
+/** Signs exact bytes, for bodies that are not (valid) JSON. */
+export function signedRaw(body: string, opts: SignOptions = {}) {
+  const id = opts.id ?? `msg_${randomUUID()}`;
+  const ts = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
+  return {
+    id,
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signStandard(opts.secret ?? TEST_SECRET, id, ts, Buffer.from(body)),
+    },
+  };
+}

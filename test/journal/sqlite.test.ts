@@ -1,0 +1,286 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { HedgehookError } from '../../src/core/errors.ts';
+import { MIGRATIONS, SqliteJournal, latestVersion, openSqliteJournal } from '../../src/journal/sqlite/index.ts';
+import { journalContract } from './contract.ts';
+import { breakSqlite, makeSignal, nextTurn, retryable, sqliteAdapter, tempDir } from './fixtures.ts';
+
+journalContract(sqliteAdapter);
+
+const T0 = 1_800_000_000_000;
+const isUnavailable = (err: unknown) => err instanceof HedgehookError && err.code === 'HH_ERR_JOURNAL_UNAVAILABLE';
+
+function withFile(fn: (path: string, dir: string) => Promise<void>) {
+  return async () => {
+    const tmp = tempDir();
+    try {
+      await fn(join(tmp.dir, 'journal.db'), tmp.dir);
+    } finally {
+      tmp.remove();
+    }
+  };
+}
+
+function count(path: string, sql: string, ...params: unknown[]): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return Number(db.prepare(sql).pluck().get(...params));
+  } finally {
+    db.close();
+  }
+}
+
+describe('sqlite journal', () => {
+  test(
+    'an append is visible to another connection exactly when its promise resolves, not before',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      const signal = makeSignal(1);
+      const pending = j.append(signal).then((result) => {
+        // In the resolve callback: a fresh connection (another process would be the same) sees the row.
+        const seenAtResolve = count(path, 'SELECT COUNT(*) FROM signals WHERE id = ?', signal.id);
+        return { result, seenAtResolve };
+      });
+      assert.equal(count(path, 'SELECT COUNT(*) FROM signals'), 0, 'not written in the turn of the call');
+      const { result, seenAtResolve } = await pending;
+      assert.equal(result.status, 'accepted');
+      assert.equal(seenAtResolve, 1);
+      assert.equal(count(path, 'SELECT COUNT(*) FROM queue'), 1);
+      assert.equal(count(path, `SELECT COUNT(*) FROM signal_events WHERE type = 'received'`), 1);
+      await j.close();
+    }),
+  );
+
+  test(
+    'a batch failing half-way is rolled back whole: the rows written before the failure are gone too',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      await j.append(makeSignal(1));
+      // Only the middle signal of the batch fails (a trigger RAISEs on it).
+      const heal = breakSqlite(path, `NEW.source = 'boom'`);
+      const results = await Promise.allSettled([
+        j.append(makeSignal(2)),
+        j.append(makeSignal({ n: 3, source: 'boom' })),
+        j.append(makeSignal(4)),
+      ]);
+      heal();
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+      for (const r of results) assert.ok(isUnavailable((r as PromiseRejectedResult).reason));
+      assert.equal(count(path, 'SELECT COUNT(*) FROM signals'), 1);
+      assert.equal(count(path, 'SELECT COUNT(*) FROM queue'), 1);
+      assert.equal(count(path, 'SELECT COUNT(*) FROM signal_events'), 1);
+      // The next batch is unaffected and numbering continues without a hole.
+      assert.deepEqual(await j.append(makeSignal(2)), { status: 'accepted', id: makeSignal(2).id, seq: 2 });
+      await j.close();
+    }),
+  );
+
+  test(
+    'a database locked by another process past busy_timeout fails the batch with HH_ERR_JOURNAL_UNAVAILABLE',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path, busyTimeoutMs: 20 });
+      const other = new Database(path);
+      other.exec('BEGIN IMMEDIATE');
+      try {
+        await assert.rejects(j.append(makeSignal(1)), isUnavailable);
+        assert.equal(await j.isWritable(), false);
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+      }
+      assert.equal((await j.append(makeSignal(1))).status, 'accepted');
+      assert.equal(await j.isWritable(), true);
+      await j.close();
+    }),
+  );
+
+  test(
+    'everything survives close and reopen; sequence numbers continue',
+    withFile(async (path) => {
+      let j = openSqliteJournal({ path });
+      await Promise.all([1, 2, 3].map((n) => j.append(makeSignal({ n, key: `K${n}` }))));
+      const ds = await j.claim(8, T0);
+      await j.settle(ds[0]!, { state: 'hedged', decision: { ratio: 0.4 } }, T0);
+      await j.retry(ds[1]!, T0 + 100, retryable, T0);
+      await j.deadLetter(ds[2]!, 'gave up', retryable, T0);
+      j.recordRejection({ at: T0, source: 'default', remoteAddr: 'x', status: 401, code: 'HH_ERR_SIGNATURE_INVALID', reason: 'r' });
+      await j.close();
+
+      j = openSqliteJournal({ path });
+      assert.deepEqual((await j.listSignals()).map((s) => [s.seq, s.state]), [
+        [3, 'dead'],
+        [2, 'received'],
+        [1, 'hedged'],
+      ]);
+      assert.deepEqual((await j.getSignal(ds[0]!.id))?.outcome, { state: 'hedged', decision: { ratio: 0.4 } });
+      assert.equal(await j.depth(), 1);
+      assert.equal(await j.nextDueAt(), T0 + 100);
+      assert.deepEqual((await j.list()).map((e) => e.seq), [3]);
+      assert.equal((await j.listRejections()).length, 1);
+      assert.equal((await j.append(makeSignal(4))).seq, 4);
+      await j.close();
+    }),
+  );
+
+  test(
+    'crash recovery: a signal left processing is claimed again by a fresh instance, and settles with exactly one processed event',
+    withFile(async (path) => {
+      const crashed = openSqliteJournal({ path });
+      await Promise.all([crashed.append(makeSignal({ n: 1, key: 'A' })), crashed.append(makeSignal({ n: 2, key: 'A' }))]);
+      const [lost] = await crashed.claim(8, T0);
+      assert.equal(lost?.attempt, 1);
+      // "Crash": the first instance is abandoned mid-processing; a new one opens the file.
+      const restarted = openSqliteJournal({ path });
+      const [again] = await restarted.claim(8, T0 + 1);
+      assert.equal(again?.seq, lost!.seq);
+      assert.equal(again?.attempt, 2, 'the crashed attempt counts');
+      await restarted.settle(again!, { state: 'skipped' }, T0 + 2);
+      // The zombie finishing late changes nothing.
+      await crashed.settle(lost!, { state: 'hedged' }, T0 + 3);
+      assert.equal((await restarted.getSignal(lost!.id))?.state, 'skipped');
+      assert.equal(count(path, `SELECT COUNT(*) FROM signal_events WHERE type = 'processed' AND signal_seq = ?`, lost!.seq), 1);
+      assert.deepEqual((await restarted.claim(8, T0 + 4)).map((d) => d.seq), [2]);
+      await crashed.close();
+      await restarted.close();
+    }),
+  );
+
+  test(
+    'crash recovery after SIGKILL of a real process: claimed signals come back, each settles once',
+    withFile(async (path) => {
+      const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+      const { stdout, signal } = await new Promise<{ stdout: string; signal: NodeJS.Signals | null }>((resolve) => {
+        const p = execFile(process.execPath, ['--import', 'tsx', child, path], (_err, out) => resolve({ stdout: out, signal: p.signalCode }));
+      });
+      assert.equal(signal, 'SIGKILL');
+      assert.deepEqual(JSON.parse(stdout.trim()), [1, 3]);
+      assert.equal(count(path, `SELECT COUNT(*) FROM signals WHERE state = 'processing'`), 2);
+
+      const j = openSqliteJournal({ path });
+      const settled: [number, number][] = [];
+      for (;;) {
+        const ds = await j.claim(8, Date.now());
+        if (ds.length === 0) break;
+        for (const d of ds) {
+          settled.push([d.seq, d.attempt]);
+          await j.settle(d, { state: 'skipped' }, Date.now());
+        }
+      }
+      assert.deepEqual(settled.sort((a, b) => a[0] - b[0]), [
+        [1, 2],
+        [2, 1],
+        [3, 2],
+      ]);
+      assert.equal(count(path, `SELECT COUNT(*) FROM signal_events WHERE type = 'processed'`), 3);
+      assert.equal(count(path, `SELECT COUNT(DISTINCT signal_seq) FROM signal_events WHERE type = 'processed'`), 3);
+      await j.close();
+    }),
+  );
+
+  test(
+    'another instance on the same file (the dlq CLI) can replay while this one runs; this one then claims the work',
+    withFile(async (path) => {
+      const service = openSqliteJournal({ path });
+      await service.append(makeSignal(1));
+      const [d] = await service.claim(1, T0);
+      await service.deadLetter(d!, 'dead', retryable, T0);
+      const cli = openSqliteJournal({ path });
+      assert.deepEqual((await cli.list()).map((e) => e.signalId), [d!.id]);
+      assert.deepEqual((await cli.replay('all', T0 + 1)).replayed, [d!.id]);
+      await cli.close();
+      assert.equal(await service.size(), 0);
+      const [again] = await service.claim(1, T0 + 2);
+      assert.equal(again?.id, d!.id);
+      assert.equal(again?.attempt, 1);
+    }),
+  );
+
+  test(
+    'schema: created at the latest version with its history; a newer file is refused with a clear message',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      await j.close();
+      const db = new Database(path);
+      assert.equal(db.pragma('user_version', { simple: true }), latestVersion(MIGRATIONS));
+      assert.deepEqual(db.prepare('SELECT version, name FROM schema_version ORDER BY version').all(), MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      db.pragma('user_version = 99');
+      db.close();
+      assert.throws(
+        () => openSqliteJournal({ path }),
+        (err: unknown) => isUnavailable(err) && /schema version 99.*upgrade hedgehook/.test((err as Error).message) && (err as HedgehookError).retryable === false,
+      );
+    }),
+  );
+
+  test(
+    'reopening migrates nothing twice; two instances can open one file at once',
+    withFile(async (path) => {
+      const a = openSqliteJournal({ path });
+      const b = openSqliteJournal({ path });
+      await a.append(makeSignal(1));
+      assert.equal((await b.getSignal(makeSignal(1).id))?.seq, 1);
+      await a.close();
+      await b.close();
+      assert.equal(count(path, 'SELECT COUNT(*) FROM schema_version'), MIGRATIONS.length);
+    }),
+  );
+
+  test(
+    'a journal that cannot be opened fails with HH_ERR_JOURNAL_UNAVAILABLE naming the path',
+    withFile(async (_path, dir) => {
+      const missing = join(dir, 'no', 'such', 'dir', 'journal.db');
+      assert.throws(() => openSqliteJournal({ path: missing }), (err: unknown) => isUnavailable(err) && (err as Error).message.includes(missing));
+      assert.equal(existsSync(missing), false);
+      assert.throws(() => openSqliteJournal({ path: join(dir, 'x.db'), synchronous: 'sometimes' as never }), (err: unknown) => err instanceof HedgehookError && err.code === 'HH_ERR_CONFIG_INVALID');
+    }),
+  );
+
+  test(
+    'on a failing disk the journal reports not writable and refuses appends, and still serves reads',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      await j.append(makeSignal(1));
+      await j.close();
+      const ro = new SqliteJournal({ path });
+      const heal = breakSqlite(path);
+      assert.equal(await ro.isWritable(), false);
+      await assert.rejects(ro.append(makeSignal(2)), isUnavailable);
+      assert.equal((await ro.getSignal(makeSignal(1).id))?.seq, 1, 'reads still work');
+      heal();
+      await ro.close();
+    }),
+  );
+
+  test(
+    'rejections are pruned to maxRejections, oldest first',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path, maxRejections: 100 });
+      for (let i = 0; i < 1500; i++) j.recordRejection({ at: i, source: 's', remoteAddr: 'x', status: 401, code: 'HH_ERR_SIGNATURE_INVALID', reason: `r${i}` });
+      await nextTurn();
+      await nextTurn();
+      assert.equal(count(path, 'SELECT COUNT(*) FROM rejections'), 100);
+      assert.equal((await j.listRejections(1))[0]!.reason, 'r1499');
+      assert.equal(j.stats().rejectionsRecorded, 1500);
+      await j.close();
+    }),
+  );
+
+  test(
+    'close on a journal whose pending batch fails still closes, rejecting that batch',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      const heal = breakSqlite(path);
+      const pending = j.append(makeSignal(1));
+      await j.close();
+      heal();
+      await assert.rejects(pending, isUnavailable);
+      await assert.rejects(j.getSignal('x'), isUnavailable);
+    }),
+  );
+});
