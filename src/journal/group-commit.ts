@@ -14,7 +14,7 @@ export interface GroupCommitOptions<I, O> {
   /** The error every waiter of a failed batch is rejected with. */
   failure(cause: unknown, size: number): Error;
   /** Runs after the waiters of a committed batch have been settled (e.g. wake the worker). */
-  committed?(results: readonly (O | Error)[]): void;
+  committed?(results: readonly (O | Error)[], items: readonly I[]): void;
 }
 
 interface Waiter<I, O> {
@@ -63,6 +63,6 @@ export class GroupCommit<I, O> {
       if (r instanceof Error) batch[i]!.reject(r);
       else batch[i]!.resolve(r);
     }
-    this.options.committed?.(results);
+    this.options.committed?.(results, batch.map((w) => w.item));
   }
 }

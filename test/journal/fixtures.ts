@@ -64,17 +64,21 @@ export function tempDir(): { dir: string; remove(): void } {
 
 const FAIL_TABLES = ['signals', 'queue', 'signal_events', 'dead_letters', 'rejections', 'meta'];
 
-/** Installs triggers that make every write to the journal fail, from another connection. */
-export function breakSqlite(path: string, when = '1'): () => void {
+/**
+ * Installs triggers, from another connection, that make writes to the journal fail: every
+ * write, or (with `signalsWhere`) only inserts of the signals matching that condition.
+ */
+export function breakSqlite(path: string, signalsWhere?: string): () => void {
   const db = new Database(path);
   const names: string[] = [];
-  for (const table of FAIL_TABLES) {
-    for (const op of ['INSERT', 'UPDATE', 'DELETE']) {
-      const name = `test_fail_${table}_${op.toLowerCase()}`;
-      const cond = op === 'INSERT' && table === 'signals' ? when : '1';
-      db.exec(`CREATE TRIGGER ${name} BEFORE ${op} ON ${table} WHEN ${cond} BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`);
-      names.push(name);
-    }
+  const fail = (name: string, op: string, table: string, cond: string) => {
+    db.exec(`CREATE TRIGGER ${name} BEFORE ${op} ON ${table} WHEN ${cond} BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`);
+    names.push(name);
+  };
+  if (signalsWhere !== undefined) {
+    fail('test_fail_some_signals', 'INSERT', 'signals', signalsWhere);
+  } else {
+    for (const table of FAIL_TABLES) for (const op of ['INSERT', 'UPDATE', 'DELETE']) fail(`test_fail_${table}_${op.toLowerCase()}`, op, table, '1');
   }
   db.close();
   return () => {

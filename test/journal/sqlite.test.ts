@@ -237,7 +237,10 @@ describe('sqlite journal', () => {
       const missing = join(dir, 'no', 'such', 'dir', 'journal.db');
       assert.throws(() => openSqliteJournal({ path: missing }), (err: unknown) => isUnavailable(err) && (err as Error).message.includes(missing));
       assert.equal(existsSync(missing), false);
-      assert.throws(() => openSqliteJournal({ path: join(dir, 'x.db'), synchronous: 'sometimes' as never }), (err: unknown) => err instanceof HedgehookError && err.code === 'HH_ERR_CONFIG_INVALID');
+      const configInvalid = (err: unknown) => err instanceof HedgehookError && err.code === 'HH_ERR_CONFIG_INVALID';
+      assert.throws(() => openSqliteJournal({ path: join(dir, 'x.db'), synchronous: 'sometimes' as never }), configInvalid);
+      assert.throws(() => openSqliteJournal({ path: join(dir, 'x.db'), processingSynchronous: 'never' as never }), configInvalid);
+      assert.equal(existsSync(join(dir, 'x.db')), false, 'a bad option is refused before the file is created');
     }),
   );
 

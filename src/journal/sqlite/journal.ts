@@ -10,6 +10,13 @@
  * - claim: heads of `queue` per partition key (a skip-scan over queue_by_partition), minus
  *   the keys in flight in this process, due at `now`, lowest seq first.
  * - every state change of a signal and its audit event are one transaction.
+ * - durability: appends (the 202 promise), replays, purges and rejections commit with
+ *   the configured `synchronous` (FULL: fsync per commit). The worker's bookkeeping
+ *   (claim, settle, retry, dead letter) commits with `processingSynchronous`, NORMAL by
+ *   default: in WAL mode that survives a process crash, and the next FULL commit (any
+ *   append) fsyncs it too; only a power cut in between can lose it, and then the signal
+ *   is simply processed again (at-least-once, as after any crash). Without this, two
+ *   fsyncs per processed signal on the event loop thread starve the webhook path.
  * - another process (the `hedgehook dlq` CLI) may write the same file: busy_timeout makes
  *   it wait for the lock; the worker's poll picks its work up.
  */
@@ -45,6 +52,11 @@ export interface SqliteJournalOptions {
   path: string;
   /** 'full' (default) fsyncs every commit and survives power loss; 'normal' survives a process crash. */
   synchronous?: 'full' | 'normal';
+  /**
+   * For the worker's commits (claim, settle, retry, dead letter): 'normal' (default) or
+   * 'full'. Never stronger than `synchronous` needs: with synchronous 'normal' both are normal.
+   */
+  processingSynchronous?: 'full' | 'normal';
   logger?: JournalLogger;
   /** How long a write waits for another process's lock before failing (default 5000 ms). */
   busyTimeoutMs?: number;
@@ -132,6 +144,9 @@ export class SqliteJournal implements JournalStore {
   private readonly listStatements = new Map<string, Statement>();
   private readonly tx: ReturnType<SqliteJournal['transactions']>;
   private rejectionsSincePrune = 0;
+  private readonly synchronous: 'full' | 'normal';
+  private readonly processingSynchronous: 'full' | 'normal';
+  private currentSync: 'full' | 'normal' = 'full';
   private closed = false;
   private readonly counters: JournalStats = { batches: 0, failedBatches: 0, accepted: 0, duplicates: 0, rejectionsRecorded: 0, rejectionsLost: 0 };
 
@@ -140,14 +155,20 @@ export class SqliteJournal implements JournalStore {
     this.logger = options.logger ?? silentLogger;
     this.maxRejections = options.maxRejections ?? DEFAULT_MAX_REJECTIONS;
     const synchronous = options.synchronous ?? 'full';
-    if (synchronous !== 'full' && synchronous !== 'normal') {
-      throw new HedgehookError('HH_ERR_CONFIG_INVALID', `journal.synchronous must be "full" or "normal", not "${String(synchronous)}"`);
+    const processingSynchronous = synchronous === 'normal' ? 'normal' : (options.processingSynchronous ?? 'normal');
+    for (const [name, value] of [['synchronous', synchronous], ['processingSynchronous', processingSynchronous]] as const) {
+      if (value !== 'full' && value !== 'normal') {
+        throw new HedgehookError('HH_ERR_CONFIG_INVALID', `journal.${name} must be "full" or "normal", not "${String(value)}"`);
+      }
     }
+    this.synchronous = synchronous;
+    this.processingSynchronous = processingSynchronous;
     let db: Db | undefined;
     try {
       db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.currentSync = synchronous;
       db.pragma('foreign_keys = ON');
       migrate(db, MIGRATIONS, this.logger);
       this.db = db;
@@ -231,6 +252,8 @@ export class SqliteJournal implements JournalStore {
          WHERE s.id = ? ORDER BY e.seq`,
       ),
       probe: db.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'write_probe'`),
+      syncFull: db.prepare('PRAGMA synchronous = FULL'),
+      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
     };
   }
 
@@ -348,16 +371,26 @@ export class SqliteJournal implements JournalStore {
       s.probe.run();
     });
 
+    // PRAGMA synchronous is per connection and may change between transactions.
+    const durable = <T>(level: 'full' | 'normal', fn: () => T): T => {
+      if (this.currentSync !== level) {
+        (level === 'full' ? s.syncFull : s.syncNormal).run();
+        this.currentSync = level;
+      }
+      return fn();
+    };
+    const ack = this.synchronous;
+    const work = this.processingSynchronous;
     return {
-      append: (items: readonly PreparedSignal[]) => append.immediate(items),
-      rejections: (items: readonly PreparedRejection[]) => rejections.immediate(items),
-      claim: (max: number, now: number) => claim.immediate(max, now),
-      settle: (d: Delivery, state: string, outcome: string, now: number) => settle.immediate(d, state, outcome, now),
-      retry: (d: Delivery, notBefore: number, error: ErrorInfo, now: number) => retry.immediate(d, notBefore, error, now),
-      deadLetter: (d: Delivery, reason: string, error: ErrorInfo, now: number) => deadLetter.immediate(d, reason, error, now),
-      replay: (target: { ids: string[] } | 'all', now: number) => replay.immediate(target, now),
-      purge: (signalId: string, now: number) => purge.immediate(signalId, now),
-      probe: () => probe.immediate(),
+      append: (items: readonly PreparedSignal[]) => durable(ack, () => append.immediate(items)),
+      rejections: (items: readonly PreparedRejection[]) => durable(ack, () => rejections.immediate(items)),
+      claim: (max: number, now: number) => durable(work, () => claim.immediate(max, now)),
+      settle: (d: Delivery, state: string, outcome: string, now: number) => durable(work, () => settle.immediate(d, state, outcome, now)),
+      retry: (d: Delivery, notBefore: number, error: ErrorInfo, now: number) => durable(work, () => retry.immediate(d, notBefore, error, now)),
+      deadLetter: (d: Delivery, reason: string, error: ErrorInfo, now: number) => durable(work, () => deadLetter.immediate(d, reason, error, now)),
+      replay: (target: { ids: string[] } | 'all', now: number) => durable(ack, () => replay.immediate(target, now)),
+      purge: (signalId: string, now: number) => durable(ack, () => purge.immediate(signalId, now)),
+      probe: () => durable(ack, () => probe.immediate()),
     };
   }
 
