@@ -65,14 +65,15 @@ export function tempDir(): { dir: string; remove(): void } {
 const FAIL_TABLES = ['signals', 'queue', 'signal_events', 'dead_letters', 'rejections', 'meta'];
 
 /**
- * Installs triggers, from another connection, that make writes to the journal fail: every
- * write, or (with `signalsWhere`) only inserts of the signals matching that condition.
+ * Installs triggers, from another connection, that make writes to the journal fail as a
+ * failing disk does, taking the whole transaction down (RAISE(ROLLBACK)): every write, or
+ * (with `signalsWhere`) only inserts of the signals matching that condition.
  */
 export function breakSqlite(path: string, signalsWhere?: string): () => void {
   const db = new Database(path);
   const names: string[] = [];
   const fail = (name: string, op: string, table: string, cond: string) => {
-    db.exec(`CREATE TRIGGER ${name} BEFORE ${op} ON ${table} WHEN ${cond} BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`);
+    db.exec(`CREATE TRIGGER ${name} BEFORE ${op} ON ${table} WHEN ${cond} BEGIN SELECT RAISE(ROLLBACK, 'simulated disk failure'); END`);
     names.push(name);
   };
   if (signalsWhere !== undefined) {

@@ -81,6 +81,33 @@ describe('sqlite journal', () => {
   );
 
   test(
+    'one write that fails inside a batch rolls back alone: the rest of the batch, worker writes included, commits',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      await j.append(makeSignal(1));
+      const [delivery] = await j.claim(1, T0);
+      assert.ok(delivery);
+      // A statement-level failure (the trigger aborts one INSERT), not a lost transaction.
+      const db = new Database(path);
+      db.exec(`CREATE TRIGGER t_abort BEFORE INSERT ON signals WHEN NEW.source = 'boom' BEGIN SELECT RAISE(ABORT, 'bad row'); END`);
+      db.close();
+      const results = await Promise.allSettled([
+        j.append(makeSignal(2)),
+        j.append(makeSignal({ n: 3, source: 'boom' })),
+        j.settle(delivery, { state: 'skipped', reason: 'test' }, T0),
+        j.append(makeSignal(4)),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      assert.ok(isUnavailable((results[1] as PromiseRejectedResult).reason));
+      assert.equal(count(path, 'SELECT COUNT(*) FROM signals'), 3);
+      assert.equal(count(path, "SELECT COUNT(*) FROM signal_events WHERE type = 'processed'"), 1);
+      assert.equal((await j.getSignal(delivery.id))?.state, 'skipped');
+      assert.equal(j.stats().batches, 2, 'the three appends, the settle and the failure were one commit');
+      await j.close();
+    }),
+  );
+
+  test(
     'a database locked by another process past busy_timeout fails the batch with HH_ERR_JOURNAL_UNAVAILABLE',
     withFile(async (path) => {
       const j = openSqliteJournal({ path, busyTimeoutMs: 20 });

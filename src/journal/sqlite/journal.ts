@@ -3,10 +3,16 @@
  * file in WAL mode (better-sqlite3, synchronous API, so every method below runs to the
  * end without yielding and the in-process state cannot race with itself).
  *
- * - append: group commit. Appends of one event-loop turn go into one BEGIN IMMEDIATE
- *   transaction on setImmediate (one fsync with synchronous=FULL); each promise settles
- *   only after COMMIT. Dedup is the UNIQUE(source, dedup_key) constraint itself, so two
- *   identical appends, concurrent or in one batch, give one row.
+ * - every write is group-committed: appends, rejections and the worker's claims, settles,
+ *   retries and dead letters of one event-loop turn go into ONE BEGIN IMMEDIATE
+ *   transaction on setImmediate, each in its own savepoint (a failing operation rolls back
+ *   alone), and each promise settles only after COMMIT. One transaction per turn instead
+ *   of one per operation is what keeps the worker from starving the webhook path: each
+ *   commit writes its pages to the WAL, and with synchronous=FULL fsyncs it. A batch
+ *   holding an append, a replay or a purge commits with the configured (FULL) level; a
+ *   batch of worker bookkeeping only, with `processingSynchronous` (NORMAL).
+ *   Dedup is the UNIQUE(source, dedup_key) constraint itself, so two identical appends,
+ *   concurrent or in one batch, give one row.
  * - claim: heads of `queue` per partition key (a skip-scan over queue_by_partition), minus
  *   the keys in flight in this process, due at `now`, lowest seq first.
  * - every state change of a signal and its audit event are one transaction.
@@ -28,7 +34,6 @@ import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, Signal
 import {
   DEFAULT_MAX_REJECTIONS,
   InFlight,
-  tallyAppends,
   WorkListeners,
   assertOutcome,
   clampLimit,
@@ -76,6 +81,13 @@ interface PreparedSignal {
   account: string;
   symbol: string;
   partitionKey: string;
+}
+
+/** One write of a group commit; `durable` ones make the batch commit with the configured fsync level. */
+interface WriteOp {
+  kind: 'append' | 'rejection' | 'claim' | 'settle' | 'retry' | 'dead-letter' | 'replay' | 'purge' | 'probe';
+  durable: boolean;
+  run(): unknown;
 }
 
 interface PreparedRejection {
@@ -138,8 +150,7 @@ export class SqliteJournal implements JournalStore {
   private readonly maxRejections: number;
   private readonly inFlight = new InFlight();
   private readonly listeners: WorkListeners;
-  private readonly appends: GroupCommit<PreparedSignal, AppendResult>;
-  private readonly rejectionBatch: GroupCommit<PreparedRejection, void>;
+  private readonly writes: GroupCommit<WriteOp, unknown>;
   private readonly s: ReturnType<SqliteJournal['prepareStatements']>;
   private readonly listStatements = new Map<string, Statement>();
   private readonly tx: ReturnType<SqliteJournal['transactions']>;
@@ -180,20 +191,35 @@ export class SqliteJournal implements JournalStore {
       throw unavailable(`cannot open the journal at ${options.path}`, err);
     }
     this.listeners = new WorkListeners(this.logger);
-    this.appends = new GroupCommit<PreparedSignal, AppendResult>({
-      commit: (items) => this.tx.append(items),
+    this.writes = new GroupCommit<WriteOp, unknown>({
+      commit: (ops) => this.tx.batch(ops),
       failure: (cause, size) => {
         this.counters.failedBatches++;
-        this.logger.error({ err: cause, size }, 'journal batch failed; every signal of it was refused');
-        return unavailable('signals could not be journaled', cause);
+        this.logger.error({ err: cause, size }, 'journal batch failed; every write of it was refused');
+        return unavailable('the journal could not commit', cause);
       },
-      committed: (results) => {
-        if (tallyAppends(results, this.counters) > 0) this.listeners.notify();
+      committed: (results, ops) => {
+        let appends = 0;
+        let wake = false;
+        for (let i = 0; i < ops.length; i++) {
+          const op = ops[i]!;
+          const r = results[i];
+          if (r instanceof Error) continue;
+          if (op.kind === 'append') {
+            appends++;
+            if ((r as AppendResult).status === 'accepted') {
+              this.counters.accepted++;
+              wake = true;
+            } else {
+              this.counters.duplicates++;
+            }
+          } else if (op.kind === 'replay' && (r as string[]).length > 0) {
+            wake = true;
+          }
+        }
+        if (appends > 0) this.counters.batches++;
+        if (wake) this.listeners.notify();
       },
-    });
-    this.rejectionBatch = new GroupCommit<PreparedRejection, void>({
-      commit: (items) => this.tx.rejections(items),
-      failure: (cause, size) => unavailable(`${size} rejection(s) could not be recorded`, cause),
     });
   }
 
@@ -264,32 +290,25 @@ export class SqliteJournal implements JournalStore {
     const event = (seq: number, type: SignalEventType, at: number, detail?: Record<string, unknown>) =>
       s.event.run(seq, type, at, detail === undefined ? null : JSON.stringify(detail));
 
-    const append = this.db.transaction((items: readonly PreparedSignal[]): (AppendResult | Error)[] =>
-      items.map((item) => {
-        // Stored already, or earlier in this very batch (visible inside the transaction).
-        // Looked up before inserting so that a duplicate never consumes a sequence number.
-        const original = s.findByDedup.get(item.source, item.dedupKey) as { id: string; seq: number } | undefined;
-        if (original) return { status: 'duplicate', id: original.id, seq: original.seq };
-        const r = s.insertSignal.run(item);
-        if (r.changes !== 1) return new HedgehookError('HH_ERR_INTERNAL', `signal id ${item.id} is already used by another delivery`);
-        const seq = Number(r.lastInsertRowid);
-        s.enqueue.run(seq, item.partitionKey, 0);
-        s.event.run(seq, 'received', item.receivedAt, null);
-        return { status: 'accepted', id: item.id, seq };
-      }),
-    );
+    const append = (item: PreparedSignal): AppendResult => {
+      // Stored already, or earlier in this very batch (visible inside the transaction).
+      // Looked up before inserting so that a duplicate never consumes a sequence number.
+      const original = s.findByDedup.get(item.source, item.dedupKey) as { id: string; seq: number } | undefined;
+      if (original) return { status: 'duplicate', id: original.id, seq: original.seq };
+      const r = s.insertSignal.run(item);
+      if (r.changes !== 1) throw new HedgehookError('HH_ERR_INTERNAL', `signal id ${item.id} is already used by another delivery`);
+      const seq = Number(r.lastInsertRowid);
+      s.enqueue.run(seq, item.partitionKey, 0);
+      s.event.run(seq, 'received', item.receivedAt, null);
+      return { status: 'accepted', id: item.id, seq };
+    };
 
-    const rejections = this.db.transaction((items: readonly PreparedRejection[]): void[] => {
-      for (const r of items) s.insertRejection.run(r);
-      this.rejectionsSincePrune += items.length;
-      if (this.rejectionsSincePrune >= 1000) {
-        s.pruneRejections.run(this.maxRejections);
-        this.rejectionsSincePrune = 0;
-      }
-      return items.map(() => undefined);
-    });
+    const rejection = (r: PreparedRejection): void => {
+      s.insertRejection.run(r);
+      this.rejectionsSincePrune++;
+    };
 
-    const claim = this.db.transaction((max: number, now: number): Delivery[] => {
+    const claim = (max: number, now: number): Delivery[] => {
       const due = dueHeads(s.heads.all() as QueueHead[], this.inFlight, now, max);
       return due.map((h) => {
         const row = s.claimOne.get(now, h.seq) as
@@ -306,23 +325,23 @@ export class SqliteJournal implements JournalStore {
           attempt: row.attempts,
         };
       });
-    });
+    };
 
-    const settle = this.db.transaction((d: Delivery, state: string, outcome: string, now: number): boolean => {
+    const settle = (d: Delivery, state: string, outcome: string, now: number): boolean => {
       if (s.settle.run(state, outcome, now, d.seq).changes !== 1) return false;
       s.dequeue.run(d.seq);
       event(d.seq, 'processed', now, { state, attempt: d.attempt });
       return true;
-    });
+    };
 
-    const retry = this.db.transaction((d: Delivery, notBefore: number, error: ErrorInfo, now: number): boolean => {
+    const retry = (d: Delivery, notBefore: number, error: ErrorInfo, now: number): boolean => {
       if (s.retry.run(JSON.stringify(error), now, d.seq).changes !== 1) return false;
       s.setNotBefore.run(notBefore, d.seq);
       event(d.seq, 'retry', now, { attempt: d.attempt, notBefore, error });
       return true;
-    });
+    };
 
-    const deadLetter = this.db.transaction((d: Delivery, reason: string, error: ErrorInfo, now: number): boolean => {
+    const deadLetter = (d: Delivery, reason: string, error: ErrorInfo, now: number): boolean => {
       const errorJson = JSON.stringify(error);
       // The DLQ entry first; the signal becomes dead in the same transaction.
       const inserted = s.insertDead.run(reason, d.attempt, errorJson, now, d.seq);
@@ -331,9 +350,9 @@ export class SqliteJournal implements JournalStore {
       s.dequeue.run(d.seq);
       event(d.seq, 'dead', now, { attempt: d.attempt, reason, error, deadLetterId: Number(inserted.lastInsertRowid) });
       return true;
-    });
+    };
 
-    const replay = this.db.transaction((target: { ids: string[] } | 'all', now: number): string[] => {
+    const replay = (target: { ids: string[] } | 'all', now: number): string[] => {
       const selection = replaySelection(target);
       let entries: { id: number; signal_seq: number; signal_id: string; partition_key: string }[];
       if (selection.all) {
@@ -358,18 +377,14 @@ export class SqliteJournal implements JournalStore {
         replayed.push(e.signal_id);
       }
       return replayed;
-    });
+    };
 
-    const purge = this.db.transaction((signalId: string, now: number): boolean => {
+    const purge = (signalId: string, now: number): boolean => {
       const row = s.markPurged.get(now, signalId) as { id: number; signal_seq: number } | undefined;
       if (!row) return false;
       event(row.signal_seq, 'purged', now, { deadLetterId: row.id });
       return true;
-    });
-
-    const probe = this.db.transaction(() => {
-      s.probe.run();
-    });
+    };
 
     // PRAGMA synchronous is per connection and may change between transactions.
     const durable = <T>(level: 'full' | 'normal', fn: () => T): T => {
@@ -379,18 +394,51 @@ export class SqliteJournal implements JournalStore {
       }
       return fn();
     };
-    const ack = this.synchronous;
-    const work = this.processingSynchronous;
+    // Each operation in its own savepoint: one that throws rolls back alone and is
+    // rejected alone; only a failing COMMIT (disk full, I/O error) fails the whole batch.
+    const savepoint = this.db.transaction((op: WriteOp): unknown => op.run());
+    const batch = this.db.transaction((ops: readonly WriteOp[]): unknown[] => {
+      const results = ops.map((op) => {
+        try {
+          return savepoint(op);
+        } catch (err) {
+          // Some failures (disk full, I/O errors) make SQLite roll back the whole
+          // transaction; the operations after this one would then commit on their own,
+          // outside the batch. Fail the batch instead.
+          if (!this.db.inTransaction) throw err;
+          if (err instanceof HedgehookError) return err;
+          return unavailable(`journal ${op.kind} failed`, err);
+        }
+      });
+      if (this.rejectionsSincePrune >= 1000) {
+        s.pruneRejections.run(this.maxRejections);
+        this.rejectionsSincePrune = 0;
+      }
+      return results;
+    });
+    const ops = {
+      append: (item: PreparedSignal): WriteOp => ({ kind: 'append', durable: true, run: () => append(item) }),
+      rejection: (item: PreparedRejection): WriteOp => ({ kind: 'rejection', durable: false, run: () => rejection(item) }),
+      claim: (max: number, now: number, onClaimed: (d: Delivery[]) => void): WriteOp => ({
+        kind: 'claim',
+        durable: false,
+        run: () => {
+          const claimed = claim(max, now);
+          onClaimed(claimed);
+          return claimed;
+        },
+      }),
+      settle: (d: Delivery, state: string, outcome: string, now: number): WriteOp => ({ kind: 'settle', durable: false, run: () => settle(d, state, outcome, now) }),
+      retry: (d: Delivery, notBefore: number, error: ErrorInfo, now: number): WriteOp => ({ kind: 'retry', durable: false, run: () => retry(d, notBefore, error, now) }),
+      deadLetter: (d: Delivery, reason: string, error: ErrorInfo, now: number): WriteOp => ({ kind: 'dead-letter', durable: false, run: () => deadLetter(d, reason, error, now) }),
+      replay: (target: { ids: string[] } | 'all', now: number): WriteOp => ({ kind: 'replay', durable: true, run: () => replay(target, now) }),
+      purge: (signalId: string, now: number): WriteOp => ({ kind: 'purge', durable: true, run: () => purge(signalId, now) }),
+      probe: (): WriteOp => ({ kind: 'probe', durable: true, run: () => s.probe.run() }),
+    };
     return {
-      append: (items: readonly PreparedSignal[]) => durable(ack, () => append.immediate(items)),
-      rejections: (items: readonly PreparedRejection[]) => durable(ack, () => rejections.immediate(items)),
-      claim: (max: number, now: number) => durable(work, () => claim.immediate(max, now)),
-      settle: (d: Delivery, state: string, outcome: string, now: number) => durable(work, () => settle.immediate(d, state, outcome, now)),
-      retry: (d: Delivery, notBefore: number, error: ErrorInfo, now: number) => durable(work, () => retry.immediate(d, notBefore, error, now)),
-      deadLetter: (d: Delivery, reason: string, error: ErrorInfo, now: number) => durable(work, () => deadLetter.immediate(d, reason, error, now)),
-      replay: (target: { ids: string[] } | 'all', now: number) => durable(ack, () => replay.immediate(target, now)),
-      purge: (signalId: string, now: number) => durable(ack, () => purge.immediate(signalId, now)),
-      probe: () => durable(ack, () => probe.immediate()),
+      ops,
+      batch: (items: readonly WriteOp[]) =>
+        durable(items.some((op) => op.durable) ? this.synchronous : this.processingSynchronous, () => batch.immediate(items)),
     };
   }
 
@@ -416,7 +464,7 @@ export class SqliteJournal implements JournalStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.appends.submit(item);
+    return this.writes.submit(this.tx.ops.append(item)) as Promise<AppendResult>;
   }
 
   recordRejection(rejection: Rejection): void {
@@ -442,7 +490,7 @@ export class SqliteJournal implements JournalStore {
       this.logger.error({ err, code: rejection.code }, 'rejection not recorded');
       return;
     }
-    this.rejectionBatch.submit(item).then(
+    this.writes.submit(this.tx.ops.rejection(item)).then(
       () => {
         this.counters.rejectionsRecorded++;
       },
@@ -509,7 +557,7 @@ export class SqliteJournal implements JournalStore {
   async isWritable(): Promise<boolean> {
     if (this.closed) return false;
     try {
-      this.tx.probe();
+      await this.writes.submit(this.tx.ops.probe());
       return true;
     } catch (err) {
       this.logger.warn({ err }, 'journal write probe failed');
@@ -520,8 +568,7 @@ export class SqliteJournal implements JournalStore {
   /** Commits what is pending (appends, rejections), then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.appends.flush();
-    this.rejectionBatch.flush();
+    this.writes.flush();
     this.closed = true;
     try {
       this.db.close();
@@ -552,9 +599,19 @@ export class SqliteJournal implements JournalStore {
     // Cheap read first: an idle poll must not take the write lock.
     const heads = this.read(() => this.s.heads.all() as QueueHead[]);
     if (dueHeads(heads, this.inFlight, now, max).length === 0) return [];
-    const deliveries = this.write('claim', () => this.tx.claim(max, now));
-    for (const d of deliveries) this.inFlight.add(d.partitionKey, d.seq);
-    return deliveries;
+    // Keys are marked in flight inside the batch, so a second claim in the same batch
+    // cannot take the same key; if the batch then fails to commit, they are released.
+    let claimed: Delivery[] = [];
+    const op = this.tx.ops.claim(max, now, (ds) => {
+      claimed = ds;
+      for (const d of ds) this.inFlight.add(d.partitionKey, d.seq);
+    });
+    try {
+      return (await this.write('claim', op)) as Delivery[];
+    } catch (err) {
+      for (const d of claimed) this.inFlight.release(d.partitionKey, d.seq);
+      throw err;
+    }
   }
 
   async settle(delivery: Delivery, outcome: ProcessingOutcome, now: number): Promise<void> {
@@ -562,7 +619,7 @@ export class SqliteJournal implements JournalStore {
       this.checkOpen();
       assertOutcome(outcome);
       const json = toJson(outcome, 'processing outcome');
-      const done = this.write('settle', () => this.tx.settle(delivery, outcome.state, json, now));
+      const done = await this.write('settle', this.tx.ops.settle(delivery, outcome.state, json, now));
       if (!done) this.stale(delivery, 'settle');
     } finally {
       this.inFlight.release(delivery.partitionKey, delivery.seq);
@@ -572,7 +629,7 @@ export class SqliteJournal implements JournalStore {
   async retry(delivery: Delivery, notBefore: number, error: ErrorInfo, now: number): Promise<void> {
     try {
       this.checkOpen();
-      const done = this.write('retry', () => this.tx.retry(delivery, notBefore, storedError(error), now));
+      const done = await this.write('retry', this.tx.ops.retry(delivery, notBefore, storedError(error), now));
       if (!done) this.stale(delivery, 'retry');
     } finally {
       this.inFlight.release(delivery.partitionKey, delivery.seq);
@@ -582,7 +639,7 @@ export class SqliteJournal implements JournalStore {
   async deadLetter(delivery: Delivery, reason: string, error: ErrorInfo, now: number): Promise<void> {
     try {
       this.checkOpen();
-      const done = this.write('dead-letter', () => this.tx.deadLetter(delivery, String(reason), storedError(error), now));
+      const done = await this.write('dead-letter', this.tx.ops.deadLetter(delivery, String(reason), storedError(error), now));
       if (!done) this.stale(delivery, 'dead-letter');
     } finally {
       this.inFlight.release(delivery.partitionKey, delivery.seq);
@@ -626,14 +683,13 @@ export class SqliteJournal implements JournalStore {
   async replay(target: { ids: string[] } | 'all', now: number): Promise<ReplayResult> {
     this.checkOpen();
     replaySelection(target); // validates before taking the lock
-    const replayed = this.write('replay', () => this.tx.replay(target, now));
-    if (replayed.length > 0) this.listeners.notify();
+    const replayed = (await this.write('replay', this.tx.ops.replay(target, now))) as string[];
     return { replayed };
   }
 
   async purge(signalId: string, now: number): Promise<boolean> {
     this.checkOpen();
-    return this.write('purge', () => this.tx.purge(signalId, now));
+    return (await this.write('purge', this.tx.ops.purge(signalId, now))) as boolean;
   }
 
   // -- internals -------------------------------------------------------------------------
@@ -652,13 +708,13 @@ export class SqliteJournal implements JournalStore {
     }
   }
 
-  private write<T>(op: string, fn: () => T): T {
+  private async write(name: string, op: WriteOp): Promise<unknown> {
     try {
-      return fn();
+      return await this.writes.submit(op);
     } catch (err) {
       if (err instanceof HedgehookError) throw err;
-      this.logger.error({ err, op }, 'journal write failed');
-      throw unavailable(`journal ${op} failed`, err);
+      this.logger.error({ err, op: name }, 'journal write failed');
+      throw unavailable(`journal ${name} failed`, err);
     }
   }
 
