@@ -35,8 +35,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How often to look for work written by another process (default 500 ms, clock time). */
   pollMs?: number;
-  /** The jitter source (default Math.random); inject for deterministic delays. */
-  random?: () => number;
+  /** The jitter source in [0, 1): the wiring passes Math.random, tests and backtests a seeded one. */
+  random: () => number;
   logger?: WorkerLogger;
   /** After a signal reached a final state: hedged, skipped, rejected, or dead. */
   onSettled?(state: SignalState, delivery: Delivery): void;
@@ -92,7 +92,7 @@ export class Worker {
     this.policy = options.retry && 'delayFor' in options.retry ? options.retry : createRetryPolicy(options.retry);
     this.concurrency = options.concurrency ?? 8;
     this.pollMs = options.pollMs ?? 500;
-    this.random = options.random ?? Math.random;
+    this.random = options.random;
     this.log = options.logger ?? quietLogger;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
       throw new HedgehookError('HH_ERR_CONFIG_INVALID', `worker concurrency must be a whole number ≥ 1 (got ${this.concurrency})`);

@@ -404,7 +404,7 @@ describe('worker over the sqlite journal, across processes', () => {
       const restarted = h.reopen!();
       const clock = new ManualClock(T0);
       const seen: Delivery[] = [];
-      const worker = new Worker({ queue: restarted, clock, process: async (d) => (seen.push(d), skipped) });
+      const worker = new Worker({ queue: restarted, clock, random: () => 0.5, process: async (d) => (seen.push(d), skipped) });
       worker.start();
       await worker.idle();
       await worker.stop();
