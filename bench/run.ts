@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { signedWebhook, startServiceProcess, writeConfig } from '../test/helpers/service-process.ts';
 import { openLoop, type OpenLoopResult } from './open-loop.ts';
+import { benchDecision } from './decision.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -98,6 +99,8 @@ const bare = await startBare();
 const hh = await startServiceProcess({ dataDir, config });
 const runs: Run[] = [];
 try {
+  process.stderr.write('decision stage (features + model + target + risk), in process…\n');
+  const decision = benchDecision();
   process.stderr.write('warming up…\n');
   await load('bare', bare.url, 'saturation', 2);
   await load('hedgehook', hh.url, 'saturation', 2);
@@ -128,6 +131,7 @@ try {
     fixedRate: { requestsPerSec: FIXED_RATE, connections: CONNECTIONS, hedgehook: fixed('hedgehook'), bare: fixed('bare') },
     rssMb: memory.rss,
     peakRssMb: memory.peak,
+    decisionMicroseconds: decision.microseconds,
   };
   const report = {
     benchmark: 'webhook-ack',
@@ -148,6 +152,7 @@ try {
     [`hedgehook ack p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns`, `${fixed('hedgehook').latencyMs.p50} / ${fixed('hedgehook').latencyMs.p99} ms`],
     [`bare p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns`, `${fixed('bare').latencyMs.p50} / ${fixed('bare').latencyMs.p99} ms`],
     ['hedgehook RSS after the runs (peak)', `${memory.rss} MB (${memory.peak} MB)`],
+    [`decision stage p50 / p99, one signal (${decision.iterations} calls; goal p99 < 50 µs)`, `${decision.microseconds.p50} / ${decision.microseconds.p99} µs`],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`);

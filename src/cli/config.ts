@@ -7,6 +7,10 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HedgehookError } from '../core/errors.ts';
+import { DEFAULT_CONTEXT } from '../model/explain-context.ts';
+import { DEFAULT_FEATURE_SETTINGS, type FeatureSettings } from '../model/features.ts';
+import { DEFAULT_EWMA_SETTINGS } from '../model/volatility.ts';
+import { riskLimitsSchema } from '../risk/guard.ts';
 
 const rateLimit = z.strictObject({
   burst: z.number().int().positive(),
@@ -58,16 +62,57 @@ export const configSchema = z.strictObject({
     maxDelayMs: z.number().int().min(1).default(30_000),
   }).prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // Read by later stages (model, risk, execution); validated in shape here so a typo fails at start-up.
+  /** The pre-trade risk guard (src/risk/guard.ts); every limit has a default. */
+  risk: riskLimitsSchema.prefault({}),
+  /** The account the features see: `hedgehook model explain` takes its defaults from here too. */
+  account: z.strictObject({
+    /** 0..1: a higher tolerance hedges less (the feature is the aversion, 1 − tolerance). */
+    riskTolerance: z.number().min(0).max(1).default(DEFAULT_CONTEXT.riskTolerance),
+    /** Account equity in USDT: the position's leverage-scaled notional is measured against it. */
+    equity: z.number().positive().default(DEFAULT_CONTEXT.equity),
+  }).prefault({}),
+  /** How the features are scaled (src/model/features.ts) and how volatility is estimated. */
+  model: z.strictObject({
+    /** Signal strength when the payload gives none. */
+    defaultStrength: z.number().min(0).max(1).default(DEFAULT_FEATURE_SETTINGS.defaultStrength),
+    /** Annualised volatility (0.35 = 35%) until enough prices were seen. */
+    defaultVolatility: z.number().min(0).max(100).default(DEFAULT_FEATURE_SETTINGS.defaultVolatility),
+    /** Annualised volatility that scores 1. */
+    volatilityFullScale: z.number().positive().max(100).default(DEFAULT_FEATURE_SETTINGS.volatilityFullScale),
+    /** Leverage when the position does not say. */
+    defaultLeverage: z.number().min(1).max(125).default(DEFAULT_FEATURE_SETTINGS.defaultLeverage),
+    /** Exposure multiple (notional × leverage / equity) → [0, 1]. */
+    positionCurve: z
+      .discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('saturating'), halfAt: z.number().positive() }),
+        z.strictObject({ kind: z.literal('linear'), fullAt: z.number().positive() }),
+      ])
+      .default({ kind: 'saturating', halfAt: 5 }),
+    /** The EWMA of the prices seen in signals (src/model/volatility.ts). */
+    ewma: z.strictObject({
+      lambda: z.number().gt(0).lt(1).default(DEFAULT_EWMA_SETTINGS.lambda),
+      barIntervalMs: z.number().int().positive().default(DEFAULT_EWMA_SETTINGS.barIntervalMs),
+      minReturns: z.number().int().min(1).default(DEFAULT_EWMA_SETTINGS.minReturns),
+    }).prefault({}),
+  }).prefault({}),
+  // Read by later stages (execution); validated in shape here so a typo fails at start-up.
   venues: z.array(venue).optional(),
   routing: z.looseObject({ mode: z.enum(['race', 'failover', 'best-price']) }).optional(),
-  risk: z.looseObject({}).optional(),
-  account: z.looseObject({
-    riskTolerance: z.number().min(0).max(1).optional(),
-    equity: z.number().positive().optional(),
-  }).optional(),
   marketData: z.looseObject({ kind: z.string() }).optional(),
 });
+
+/** The feature settings of a configuration. */
+export function featureSettings(config: Config): FeatureSettings {
+  const m = config.model;
+  return {
+    defaultStrength: m.defaultStrength,
+    defaultVolatility: m.defaultVolatility,
+    volatilityFullScale: m.volatilityFullScale,
+    defaultLeverage: m.defaultLeverage,
+    positionCurve: m.positionCurve,
+    hourlyRisk: DEFAULT_FEATURE_SETTINGS.hourlyRisk,
+  };
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type SourceConfig = Config['sources'][string];

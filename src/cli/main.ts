@@ -6,10 +6,26 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isHedgehookError } from '../core/errors.ts';
 import { registerDlq } from './commands/dlq.ts';
+import { registerHalt } from './commands/halt.ts';
+import { registerModel } from './commands/model.ts';
 import { registerSend } from './commands/send.ts';
 import { registerServe } from './commands/serve.ts';
 
-const USER_ERRORS = new Set(['HH_ERR_USAGE', 'HH_ERR_CONFIG_INVALID', 'HH_ERR_FILE_NOT_FOUND', 'HH_ERR_NOT_IN_DLQ']);
+const USER_ERRORS = new Set([
+  'HH_ERR_USAGE',
+  'HH_ERR_CONFIG_INVALID',
+  'HH_ERR_FILE_NOT_FOUND',
+  'HH_ERR_NOT_IN_DLQ',
+  // bad input to `model explain`, `model use|show|add`
+  'HH_ERR_BAD_REQUEST',
+  'HH_ERR_MALFORMED_JSON',
+  'HH_ERR_INVALID_PAYLOAD',
+  'HH_ERR_INVALID_NUMBER',
+  'HH_ERR_PRICE_UNAVAILABLE',
+  'HH_ERR_MODEL_INVALID',
+  'HH_ERR_MODEL_NOT_FOUND',
+  'HH_ERR_MODEL_VERSION_EXISTS',
+]);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,6 +42,8 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSend(program);
   registerDlq(program);
+  registerModel(program);
+  registerHalt(program);
   return program;
 }
 

@@ -7,12 +7,14 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { SignalProcessor } from '../core/ports.ts';
-import { openSqliteJournal } from '../journal/sqlite/index.ts';
+import { openSqliteJournal, openSqliteState, type SqliteState } from '../journal/sqlite/index.ts';
 import { Worker } from '../engine/worker.ts';
-import { createRecordStage } from '../engine/record-stage.ts';
+import { createDecisionStage } from '../engine/decision-stage.ts';
+import { DecisionState, restoreDecisionState } from '../engine/decision-state.ts';
+import { DEFAULT_MODEL, parseModelVersion } from '../model/registry.ts';
 import { buildServer } from '../server/app.ts';
 import { createMetrics } from '../server/metrics.ts';
-import type { Config } from './config.ts';
+import { featureSettings, type Config } from './config.ts';
 import { resolveApiToken, resolveSources, type Announce } from './secrets.ts';
 
 export interface ServiceOptions {
@@ -43,6 +45,11 @@ export function journalPath(dataDir: string): string {
   return join(dataDir, 'journal.db');
 }
 
+/** The model registry and the kill switch in the journal file at `path`. */
+export function openState(path: string, logger?: Logger): SqliteState {
+  return openSqliteState({ path, defaultModel: DEFAULT_MODEL, validate: parseModelVersion, ...(logger ? { logger } : {}) });
+}
+
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
   const { config, logger } = opts;
   const env = opts.env ?? process.env;
@@ -52,11 +59,41 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const sources = resolveSources(config, opts.dataDir, env, opts.announce);
   const apiToken = resolveApiToken(config, opts.host, opts.dataDir, env, opts.announce);
   const journal = openSqliteJournal({ path: journalPath(opts.dataDir), synchronous: config.journal.synchronous, logger });
+  let stores: SqliteState;
+  try {
+    stores = openState(journalPath(opts.dataDir), logger);
+  } catch (err) {
+    await journal.close();
+    throw err;
+  }
   const metrics = createMetrics({ queueDepth: () => journal.depth(), dlqSize: () => journal.size() });
+
+  // The ledger and the signal-fed volatility live in memory, rebuilt from the journal
+  // (see src/engine/decision-state.ts for why not a table).
+  const decisionState = new DecisionState(config.model.ewma);
+  try {
+    const restored = await restoreDecisionState(journal, decisionState);
+    logger.info(restored, 'decision state rebuilt from the journal');
+  } catch (err) {
+    stores.close();
+    await journal.close();
+    throw err;
+  }
+  const stage = createDecisionStage({
+    clock,
+    models: stores.models,
+    controls: stores.controls,
+    state: decisionState,
+    account: config.account,
+    limits: config.risk,
+    features: featureSettings(config),
+  });
+  const killSwitch = await stores.controls.killSwitch();
+  if (killSwitch.halted) logger.warn({ reason: killSwitch.reason, by: killSwitch.by }, 'kill switch engaged: signals are journaled and decided, no new orders');
 
   const worker = new Worker({
     queue: journal,
-    process: opts.processor ?? createRecordStage(),
+    process: opts.processor ?? stage.process,
     clock,
     concurrency: config.worker.concurrency,
     retry: { maxAttempts: config.worker.maxAttempts, baseMs: config.worker.baseDelayMs, maxMs: config.worker.maxDelayMs },
@@ -70,6 +107,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     journal,
     queue: journal,
     dlq: journal,
+    models: stores.models,
+    controls: stores.controls,
+    positions: stage.positions,
     sources,
     clock,
     logger,
@@ -99,6 +139,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         server.startDraining();
         await server.app.close();
         await worker.stop();
+        stores.close();
         await journal.close();
       })();
       return stopping;

@@ -19,6 +19,8 @@ export const REASONS = {
   HH_RISK_CAPPED_ACCOUNT_NOTIONAL: { effect: 'info', message: 'target capped at maxAccountHedgeNotional' },
   HH_RISK_TARGET_ROUNDED: { effect: 'info', message: 'target rounded toward zero to the step size' },
   HH_RISK_CLOSE: { effect: 'info', message: 'close: the hedge goes to 0' },
+  HH_RISK_NO_PRICE: { effect: 'skip', message: 'no market, signal or entry price to value the position' },
+  HH_RISK_UNKNOWN_INSTRUMENT: { effect: 'skip', message: 'exchange precision (tick, step, minimum notional) of the symbol is not known' },
 } as const satisfies Record<string, { effect: 'skip' | 'reject' | 'info'; message: string }>;
 
 export type ReasonCode = keyof typeof REASONS;
@@ -69,7 +71,8 @@ export interface OrderIntent {
 /** The journaled decision of one signal (`GET /api/signals/:id` → `decision`). */
 export interface HedgeDecision {
   outcome: HedgeOutcome;
-  ratio: number;
+  /** The model's ratio in [0, 1]; null only when the model could not run (HH_RISK_NO_PRICE). */
+  ratio: number | null;
   modelVersion: string;
   features: Record<string, number>;
   contributions: Record<string, number>;
@@ -77,6 +80,13 @@ export interface HedgeDecision {
   targetHedge: number | null;
   /** Signed hedge size before this signal. */
   currentHedge: number;
+  /** The order to send; present only when `outcome` is 'hedge'. */
   order?: OrderIntent;
+  /** The order the risk guard held back (skipped or rejected), for the record. */
+  blockedOrder?: OrderIntent;
   reasons: Reason[];
+  /** Epoch ms (Clock port) at which the decision was taken. */
+  decidedAt?: number;
+  /** The raw inputs behind the features (sizes, prices and their sources, volatility source…). */
+  inputs?: Record<string, number | string | boolean | null>;
 }

@@ -76,3 +76,17 @@ export interface ModelStore {
   /** Activations, oldest first. */
   activations(): Promise<ModelActivation[]>;
 }
+
+/** JSON with object keys sorted, so that two versions compare by content, not key order. */
+export function canonicalModelJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** Same content (key order ignored): putting it again under its version is a no-op. */
+export function sameModel(a: ModelVersion, b: ModelVersion): boolean {
+  return canonicalModelJson(a) === canonicalModelJson(b);
+}

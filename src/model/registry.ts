@@ -7,11 +7,12 @@
  */
 import { z } from 'zod';
 import { HedgehookError } from '../core/errors.ts';
-import { FEATURE_NAMES, type ModelActivation, type ModelStore, type ModelVersion } from '../core/model.ts';
+import { FEATURE_NAMES, sameModel, type ModelActivation, type ModelStore, type ModelVersion } from '../core/model.ts';
 import { DEFAULT_MODEL } from './linear-model.ts';
 
 export type { FeatureName, ModelActivation, ModelFit, ModelMeta, ModelStore, ModelVersion, RatioUplift } from '../core/model.ts';
 export { DEFAULT_MODEL, DEFAULT_MODEL_VERSION } from './linear-model.ts';
+export { sameModel } from '../core/model.ts';
 
 const epochMs = z.number().int().min(0);
 // zod 4 numbers are finite: NaN and ±Infinity fail.
@@ -65,19 +66,6 @@ export function parseModelVersion(input: unknown): ModelVersion {
     throw new HedgehookError('HH_ERR_MODEL_INVALID', lines.join('; '));
   }
   return result.data as ModelVersion;
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
-/** Same content (key order ignored): putting it again under its version is a no-op. */
-export function sameModel(a: ModelVersion, b: ModelVersion): boolean {
-  return canonical(a) === canonical(b);
 }
 
 /** Reference `ModelStore`: what the journal's implementation must do, in memory. */

@@ -46,14 +46,21 @@ function checkSettings(s: EwmaSettings): void {
   if (!(s.barIntervalMs > 0)) throw new HedgehookError('HH_ERR_INVALID_NUMBER', `barIntervalMs must be positive, got ${s.barIntervalMs}`);
 }
 
-export function ewmaUpdate(state: EwmaState, price: number, settings: EwmaSettings = DEFAULT_EWMA_SETTINGS): EwmaState {
+/**
+ * The next state after one price. `bars` (default 1) is how many bars apart this price is
+ * from the last one, for a sparse series (prices seen in signals): a return over k bars
+ * has k times the variance of a one-bar return, so it enters as the per-bar r² / k. It is
+ * still one observation of the EWMA (one decay step), not k.
+ */
+export function ewmaUpdate(state: EwmaState, price: number, settings: EwmaSettings = DEFAULT_EWMA_SETTINGS, bars = 1): EwmaState {
   checkSettings(settings);
   if (!(Number.isFinite(price) && price > 0)) {
     throw new HedgehookError('HH_ERR_INVALID_NUMBER', `price must be a positive finite number, got ${price}`);
   }
+  if (!(Number.isFinite(bars) && bars >= 1)) throw new HedgehookError('HH_ERR_INVALID_NUMBER', `bars must be ≥ 1, got ${bars}`);
   if (state.lastPrice === null) return { lastPrice: price, variance: null, returns: 0 };
   const r = Math.log(price / state.lastPrice);
-  const r2 = r * r;
+  const r2 = bars === 1 ? r * r : (r * r) / bars;
   const n = state.returns;
   let variance: number;
   if (state.variance === null || n === 0) variance = r2;

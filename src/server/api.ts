@@ -5,14 +5,23 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
+import type { ControlStore, KillSwitchState } from '../core/controls.ts';
+import type { ModelActivation, ModelStore } from '../core/model.ts';
 import type { DeadLetterEntry, DeadLetterQueue, Journal } from '../core/ports.ts';
 import { SIGNAL_STATES, type SignalView } from '../core/signal.ts';
+import type { PositionView } from '../portfolio/positions.ts';
 import { bearerGuard } from './bearer.ts';
+
+/** Where `GET /api/positions` reads the ledger (the decision stage's, in the wiring). */
+export type PositionsSource = () => PositionView[] | Promise<PositionView[]>;
 
 interface ApiDeps {
   journal: Journal;
   dlq: DeadLetterQueue;
   clock: Clock;
+  models: ModelStore;
+  controls: ControlStore;
+  positions: PositionsSource;
   apiToken?: string;
 }
 
@@ -22,6 +31,12 @@ const listQuery = z.object({
   state: z.enum(SIGNAL_STATES).optional(),
   source: z.string().max(64).optional(),
 });
+
+const haltBody = z.strictObject({
+  reason: z.string().min(1).max(500).optional(),
+  by: z.string().min(1).max(64).optional(),
+});
+const resumeBody = z.strictObject({ by: z.string().min(1).max(64).optional() });
 
 const replayBody = z.union([
   z.strictObject({ all: z.literal(true) }),
@@ -51,6 +66,24 @@ export function signalDto(view: SignalView) {
 
 export function dlqDto(entry: DeadLetterEntry) {
   return { ...entry, deadAt: new Date(entry.deadAt).toISOString() };
+}
+
+/** The kill switch as the API shows it: `{halted, reason, by, at}` (ISO time or null). */
+export function killSwitchDto(state: KillSwitchState) {
+  return {
+    halted: state.halted,
+    reason: state.reason ?? null,
+    by: state.by ?? null,
+    at: state.at === undefined ? null : new Date(state.at).toISOString(),
+  };
+}
+
+function activationDto(a: ModelActivation) {
+  return { version: a.version, at: new Date(a.at).toISOString(), by: a.by, reason: a.reason ?? null };
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`).join('; ');
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
@@ -89,6 +122,36 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       if (!body.success) return reply.code(400).send({ error: 'HH_ERR_BAD_REQUEST', message: 'body must be {"all": true} or {"ids": ["sig_…"]}' });
       const target = 'all' in body.data ? 'all' as const : { ids: body.data.ids };
       return deps.dlq.replay(target, deps.clock.now());
+    });
+
+    api.get('/api/positions', async () => ({ positions: await deps.positions() }));
+
+    api.get('/api/models', async () => {
+      const [models, active, activations] = await Promise.all([deps.models.list(), deps.models.active(), deps.models.activations()]);
+      return { active: active.version, models, activations: activations.map(activationDto) };
+    });
+
+    // The kill switch: stops new orders; webhooks are still journaled and decided.
+    api.get('/api/halt', async () => killSwitchDto(await deps.controls.killSwitch()));
+
+    api.post('/api/halt', async (req, reply) => {
+      const body = haltBody.safeParse(req.body ?? {});
+      if (!body.success) return reply.code(400).send({ error: 'HH_ERR_BAD_REQUEST', message: issues(body.error) });
+      const state = await deps.controls.halt({
+        by: body.data.by ?? `api ${req.ip}`,
+        at: deps.clock.now(),
+        ...(body.data.reason !== undefined ? { reason: body.data.reason } : {}),
+      });
+      req.log.warn({ by: state.by, reason: state.reason }, 'kill switch engaged: no new orders');
+      return killSwitchDto(state);
+    });
+
+    api.post('/api/resume', async (req, reply) => {
+      const body = resumeBody.safeParse(req.body ?? {});
+      if (!body.success) return reply.code(400).send({ error: 'HH_ERR_BAD_REQUEST', message: issues(body.error) });
+      const state = await deps.controls.resume({ by: body.data.by ?? `api ${req.ip}`, at: deps.clock.now() });
+      req.log.warn({ by: state.by }, 'kill switch released');
+      return killSwitchDto(state);
     });
   });
 }

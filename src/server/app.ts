@@ -5,17 +5,25 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import type { ControlStore } from '../core/controls.ts';
+import type { ModelStore } from '../core/model.ts';
 import type { DeadLetterQueue, Journal, SignalQueue } from '../core/ports.ts';
 import type { SourceSettings } from '../ingest/source.ts';
 import type { Metrics } from './metrics.ts';
 import { registerWebhooks } from './webhooks.ts';
-import { registerApi } from './api.ts';
+import { registerApi, type PositionsSource } from './api.ts';
 import { registerHealth } from './health.ts';
 
 export interface ServerOptions {
   journal: Journal;
   queue: SignalQueue;
   dlq: DeadLetterQueue;
+  /** The model registry (`GET /api/models`). */
+  models: ModelStore;
+  /** The kill switch (`GET|POST /api/halt`, `POST /api/resume`). */
+  controls: ControlStore;
+  /** The position ledger (`GET /api/positions`). */
+  positions: PositionsSource;
   sources: ReadonlyMap<string, SourceSettings>;
   clock: Clock;
   logger: Logger;

@@ -83,3 +83,27 @@ test('an API token is required beyond loopback only', () => {
   assert.equal(statSync(join(dir, 'api-token')).mode & 0o777, 0o600);
   assert.equal(resolveApiToken(c, '0.0.0.0', dir, { HEDGEHOOK_API_TOKEN: 'from-env' }, () => {}), 'from-env');
 });
+
+test('risk, account and model sections: defaults, and one line per mistake', () => {
+  const c = parseConfig({});
+  assert.deepEqual(c.risk, { maxHedgeNotional: 100_000, maxOrdersPerMinute: 30, maxSignalAgeMs: 30_000, maxPriceDeviation: 0.02, maxClockSkewMs: 5_000 });
+  assert.deepEqual(c.account, { riskTolerance: 0.5, equity: 10_000 });
+  assert.equal(c.model.defaultVolatility, 0.35);
+  assert.deepEqual(c.model.positionCurve, { kind: 'saturating', halfAt: 5 });
+  assert.deepEqual(c.model.ewma, { lambda: 0.94, barIntervalMs: 60_000, minReturns: 10 });
+
+  const custom = parseConfig({ risk: { maxHedgeNotional: 5_000, maxSignalAgeMs: 10_000 }, account: { riskTolerance: 0.8, equity: 2_500 }, model: { positionCurve: { kind: 'linear', fullAt: 20 } } });
+  assert.equal(custom.risk.maxHedgeNotional, 5_000);
+  assert.equal(custom.risk.maxOrdersPerMinute, 30);
+  assert.deepEqual(custom.account, { riskTolerance: 0.8, equity: 2_500 });
+  assert.deepEqual(custom.model.positionCurve, { kind: 'linear', fullAt: 20 });
+
+  const message = configError(() =>
+    parseConfig({ risk: { maxHedgeNotional: -1, maxSignalAge: 5 }, account: { riskTolerance: 1.5, equity: 0 }, model: { ewma: { lambda: 1 } } }, 'cfg.yaml'),
+  );
+  const lines = message.split('\n');
+  assert.equal(lines.length, 5, message);
+  for (const where of ['risk.maxHedgeNotional', 'maxSignalAge', 'account.riskTolerance', 'account.equity', 'model.ewma.lambda']) {
+    assert.ok(lines.some((l) => l.startsWith('cfg.yaml: ') && l.includes(where)), `${where} in:\n${message}`);
+  }
+});

@@ -1,6 +1,9 @@
 /** An in-process server over the memory journal, for HTTP tests through fastify.inject. */
 import { Writable } from 'node:stream';
 import { ManualClock } from '../../src/core/clock.ts';
+import { InMemoryControlStore } from '../../src/core/controls.ts';
+import { DecisionState } from '../../src/engine/decision-state.ts';
+import { InMemoryModelStore } from '../../src/model/registry.ts';
 import { createMemoryJournal } from '../../src/journal/memory.ts';
 import type { SourceSettings } from '../../src/ingest/source.ts';
 import { createLogger } from '../../src/cli/logger.ts';
@@ -30,10 +33,14 @@ export function testServer(overrides: Partial<Omit<ServerOptions, 'clock'>> & { 
     ].map((s) => [s.name, s]),
   );
   const metrics = createMetrics({ queueDepth: () => journal.depth(), dlqSize: () => journal.size() });
+  const models = overrides.models ?? new InMemoryModelStore();
+  const controls = overrides.controls ?? new InMemoryControlStore();
+  const state = new DecisionState();
   const server = buildServer({
     journal,
     queue: journal,
     dlq: journal,
+    positions: () => state.positions(),
     sources,
     clock,
     logger,
@@ -43,6 +50,8 @@ export function testServer(overrides: Partial<Omit<ServerOptions, 'clock'>> & { 
     headersTimeoutMs: 5_000,
     keepAliveTimeoutMs: 5_000,
     ...overrides,
+    models,
+    controls,
   });
-  return { ...server, journal, logs, clock, metrics };
+  return { ...server, journal, logs, clock, metrics, models, controls, state };
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_MODEL, InMemoryModelStore, parseModelVersion, sameModel, type ModelVersion } from '../../src/model/registry.ts';
 import { DEFAULT_CONTEXT, parseExplainContext } from '../../src/model/explain-context.ts';
 import { isHedgehookError } from '../../src/core/errors.ts';
+import { modelStoreContract } from './model-store-contract.ts';
 
 const fitted: ModelVersion = {
   kind: 'linear',
@@ -54,39 +55,7 @@ describe('model version validation', () => {
   });
 });
 
-describe('InMemoryModelStore (the ModelStore contract)', () => {
-  it('starts with the default stored and active', async () => {
-    const store = new InMemoryModelStore();
-    assert.deepEqual((await store.list()).map((m) => m.version), ['article-v1']);
-    assert.equal((await store.active()).version, 'article-v1');
-    assert.deepEqual(await store.activations(), []);
-  });
-
-  it('put is idempotent for the same content and refuses a different one under the same version', async () => {
-    const store = new InMemoryModelStore();
-    await store.put(fitted);
-    await store.put(JSON.parse(JSON.stringify(fitted)));
-    assert.equal((await store.list()).length, 2);
-    await assert.rejects(store.put({ ...fitted, weights: { ...fitted.weights, positionSize: 0.5 } }), (e: unknown) => isHedgehookError(e) && e.code === 'HH_ERR_MODEL_VERSION_EXISTS');
-    await assert.rejects(store.put({ ...fitted, version: 'bad', weights: { ...fitted.weights, positionSize: -1 } }), (e: unknown) => isHedgehookError(e) && e.code === 'HH_ERR_MODEL_INVALID');
-  });
-
-  it('use, then roll back, with who and when recorded', async () => {
-    const store = new InMemoryModelStore();
-    await store.put(fitted);
-    await store.setActive('fit-2026-W47', { at: 1000, by: 'alice', reason: 'beat article-v1 out of sample' });
-    assert.equal((await store.active()).version, 'fit-2026-W47');
-    await store.setActive('article-v1', { at: 2000, by: 'bob', reason: 'rollback' });
-    assert.equal((await store.active()).version, 'article-v1');
-    assert.deepEqual(await store.activations(), [
-      { version: 'fit-2026-W47', at: 1000, by: 'alice', reason: 'beat article-v1 out of sample' },
-      { version: 'article-v1', at: 2000, by: 'bob', reason: 'rollback' },
-    ]);
-    await assert.rejects(store.setActive('nope', { at: 3000, by: 'x' }), (e: unknown) => isHedgehookError(e) && e.code === 'HH_ERR_MODEL_NOT_FOUND');
-    assert.equal((await store.get('fit-2026-W47'))?.meta.fittedOn?.dataset, 'journal');
-    assert.equal(await store.get('nope'), undefined);
-  });
-});
+modelStoreContract('InMemoryModelStore', () => ({ store: new InMemoryModelStore(), cleanup() {} }));
 
 describe('explain context', () => {
   it('takes the configured defaults for what it omits', () => {

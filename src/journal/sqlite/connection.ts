@@ -1,0 +1,52 @@
+/**
+ * A second connection to the journal's file for the registry and the controls (model
+ * store, kill switch). It is separate from the journal's own connection on purpose: these
+ * writes are rare operator actions (`model use`, `halt`) from the CLI or the API, they
+ * commit on their own with a full fsync, and they never join the journal's group commits.
+ * WAL lets the service, the CLI and this connection read and write the same file; a write
+ * waits up to `busyTimeoutMs` for another process's lock.
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { HedgehookError } from '../../core/errors.ts';
+import { unavailable } from '../common.ts';
+import { silentLogger, type JournalLogger } from '../types.ts';
+import { migrate } from './migrate.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+
+export interface StateConnectionOptions {
+  busyTimeoutMs?: number;
+  logger?: JournalLogger;
+}
+
+/** Opens (creating and migrating when needed) the journal file at `path`. */
+export function openStateConnection(path: string, options: StateConnectionOptions = {}): Db {
+  let db: Db | undefined;
+  try {
+    db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, MIGRATIONS, options.logger ?? silentLogger);
+    return db;
+  } catch (err) {
+    db?.close();
+    if (err instanceof HedgehookError) throw err;
+    throw unavailable(`cannot open the journal at ${path}`, err);
+  }
+}
+
+/** Runs a statement, turning a SQLite failure (locked, closed, disk) into HH_ERR_JOURNAL_UNAVAILABLE. */
+export function guarded<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof HedgehookError) throw err;
+    throw unavailable(what, err);
+  }
+}
+
+/** A connection handed in may predate migration 002: bring it up to date (a no-op when it is). */
+export function migrateConnection(db: Db, options: StateConnectionOptions = {}): void {
+  guarded('cannot migrate the journal', () => migrate(db, MIGRATIONS, options.logger ?? silentLogger));
+}
