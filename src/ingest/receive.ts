@@ -111,6 +111,14 @@ interface RequestHeaders {
   githubDelivery?: string;
 }
 
+/**
+ * The headers worth keeping for an audit, truncated; never signatures, tokens or cookies.
+ * Rejection records use it too, so accepted and rejected requests keep the same set.
+ */
+export function auditHeaders(headers: ReceiveRequest['headers']): Record<string, string> {
+  return readHeaders(headers).audit;
+}
+
 function readHeaders(headers: ReceiveRequest['headers']): RequestHeaders {
   const out: RequestHeaders = { audit: {} };
   for (const name of Object.keys(headers)) {

@@ -4,7 +4,7 @@
  * errors and work listeners.
  */
 import { HedgehookError, type ErrorInfo } from '../core/errors.ts';
-import type { AppendResult, ProcessingOutcome, SignalPayload, SignalState, SignalView } from '../core/signal.ts';
+import type { AppendResult, ProcessingOutcome, SignalView } from '../core/signal.ts';
 import type { JournalLogger, JournalStats } from './types.ts';
 
 export const DEFAULT_LIST_LIMIT = 100;
@@ -118,20 +118,7 @@ export function earliestDue(heads: Iterable<QueueHead>, inFlight: InFlight): num
 // ---------------------------------------------------------------------------------------
 
 /** A signal as both adapters hold it once decoded; turned into the port's view below. */
-export interface StoredSignal {
-  seq: number;
-  id: string;
-  source: string;
-  state: SignalState;
-  receivedAt: number;
-  account: string;
-  symbol: string;
-  payload: SignalPayload;
-  attempts: number;
-  lastError?: ErrorInfo;
-  outcome?: ProcessingOutcome;
-  updatedAt: number;
-}
+export type StoredSignal = Omit<SignalView, 'lastError'> & { lastError?: ErrorInfo };
 
 export function toSignalView(s: StoredSignal): SignalView {
   const view: SignalView = {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import { HedgehookError, isHedgehookError, type ErrorCode } from '../core/errors.ts';
 import type { Journal } from '../core/ports.ts';
-import { prepareSource, receive, redactBody } from '../ingest/receive.ts';
+import { auditHeaders, prepareSource, receive, redactBody } from '../ingest/receive.ts';
 import { RateLimiter } from '../ingest/rate-limit.ts';
 import type { SourceSettings } from '../ingest/source.ts';
 import type { Metrics } from './metrics.ts';
@@ -116,19 +116,9 @@ function reject(deps: WebhookDeps, req: FastifyRequest, reply: FastifyReply, err
     bodyExcerpt: Buffer.isBuffer(req.body) && settings
       ? redactBody(settings, req.body, AFTER_AUTH.has(err.code) ? settings.maxBodyBytes : UNAUTHENTICATED_EXCERPT)
       : undefined,
-    headers: auditHeaders(req),
+    headers: auditHeaders(req.headers),
   });
   req.log.info({ source, status, code: err.code, reason: err.message, ip: req.ip }, 'webhook rejected');
   if (status === 429) reply.header('retry-after', '1');
   return reply.code(status).send({ error: err.code, message: err.message });
-}
-
-/** Enough to investigate a rejection; never signatures, tokens or cookies. */
-function auditHeaders(req: FastifyRequest): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of ['content-type', 'content-length', 'user-agent', 'webhook-id', 'webhook-timestamp', 'x-github-delivery', 'x-forwarded-for']) {
-    const value = req.headers[name];
-    if (typeof value === 'string') out[name] = value.slice(0, 256);
-  }
-  return out;
 }

@@ -3,20 +3,9 @@ import assert from 'node:assert/strict';
 import { DEFAULT_MODEL, InMemoryModelStore, parseModelVersion, sameModel, type ModelVersion } from '../../src/model/registry.ts';
 import { DEFAULT_CONTEXT, parseExplainContext } from '../../src/model/explain-context.ts';
 import { isHedgehookError } from '../../src/core/errors.ts';
-import { modelStoreContract } from './model-store-contract.ts';
+import { FITTED, modelStoreContract } from './model-store-contract.ts';
 
-const fitted: ModelVersion = {
-  kind: 'linear',
-  version: 'fit-2026-W47',
-  weights: { positionSize: 0.4, signalStrength: 0.2, volatility: 0.25, riskTolerance: 0.1, timeOfDay: 0.05 },
-  uplift: { factor: 1.15, weekdays: [1, 2, 3, 4, 5], fromHourUtc: 1, toHourUtc: 4 },
-  meta: {
-    createdAt: Date.UTC(2026, 10, 30),
-    createdBy: 'learner',
-    parent: 'article-v1',
-    fittedOn: { dataset: 'journal', from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 10, 29), samples: 1200, metrics: { netPnl: 412.5 } },
-  },
-};
+const fitted = FITTED;
 
 function invalid(input: unknown, fragment: string): void {
   assert.throws(
