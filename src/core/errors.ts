@@ -36,6 +36,18 @@ export const ERRORS = {
   HH_ERR_MODEL_INVALID: { retryable: false, message: 'hedge model version is invalid' },
   HH_ERR_MODEL_NOT_FOUND: { retryable: false, message: 'no such hedge model version' },
   HH_ERR_MODEL_VERSION_EXISTS: { retryable: false, message: 'a different model is already stored under this version' },
+  // venues (src/core/venue.ts classes each one as retryable, rejected or ambiguous)
+  HH_ERR_VENUE_UNAVAILABLE: { retryable: true, message: 'venue unreachable, down or failing (5xx)' },
+  HH_ERR_VENUE_RATE_LIMITED: { retryable: true, message: 'venue rate limit hit (429/418)' },
+  HH_ERR_VENUE_TIMEOUT: { retryable: true, message: 'venue did not answer in time; the outcome is unknown until looked up' },
+  HH_ERR_VENUE_AUTH: { retryable: false, message: 'venue refused the API key or signature' },
+  HH_ERR_VENUE_INSUFFICIENT_MARGIN: { retryable: false, message: 'venue: insufficient margin' },
+  HH_ERR_VENUE_REJECTED: { retryable: false, message: 'venue rejected the order' },
+  HH_ERR_VENUE_ORDER_NOT_FOUND: { retryable: false, message: 'venue knows no order with this client order id' },
+  // execution (router)
+  HH_ERR_EXECUTION_INCOMPLETE: { retryable: true, message: 'the hedge could not be filled in full on any venue' },
+  HH_ERR_EXECUTION_UNRESOLVED: { retryable: true, message: 'an order leg has an unknown outcome and must be reconciled first' },
+  HH_ERR_MARKET_DATA_UNAVAILABLE: { retryable: true, message: 'no market data for the symbol' },
 } as const satisfies Record<string, { retryable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
