@@ -256,6 +256,9 @@ export interface DecisionStageOptions {
 }
 
 export interface DecisionStage {
+  /** Decides one delivery (and applies its position report); no order is sent. */
+  decide(delivery: Delivery): Promise<HedgeDecision>;
+  /** `decide`, then the outcome without execution (see outcomeFor). */
   process: SignalProcessor;
   /** `GET /api/positions`: valued at the market source's prices when one is wired. */
   positions(): PositionView[];
@@ -288,7 +291,7 @@ export function createDecisionStage(options: DecisionStageOptions): DecisionStag
     return marks;
   };
 
-  const process: SignalProcessor = async (delivery: Delivery): Promise<ProcessingOutcome> => {
+  const decide = async (delivery: Delivery): Promise<HedgeDecision> => {
     const [model, killSwitch] = await Promise.all([models.active(), controls.killSwitch()]);
     // Everything below runs without yielding: the state of this key cannot change under it.
     const now = clock.now();
@@ -315,8 +318,9 @@ export function createDecisionStage(options: DecisionStageOptions): DecisionStag
       marks: hasHedges(state.ledger) ? { ...vol.lastPrices(), ...marketMarks() } : NO_MARKS,
     });
     if (decision.outcome !== 'rejected') state.reportSignal(payload, now);
-    return outcomeFor(decision);
+    return decision;
   };
+  const process: SignalProcessor = async (delivery: Delivery): Promise<ProcessingOutcome> => outcomeFor(await decide(delivery));
 
-  return { process, positions: () => state.positions(marketMarks()), state };
+  return { decide, process, positions: () => state.positions(marketMarks()), state };
 }

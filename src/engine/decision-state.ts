@@ -22,7 +22,8 @@ import type { Journal } from '../core/ports.ts';
 import type { SignalPayload, SignalView } from '../core/signal.ts';
 import { SignalPriceVolatility } from '../model/signal-volatility.ts';
 import { DEFAULT_EWMA_SETTINGS, type EwmaSettings } from '../model/volatility.ts';
-import { EMPTY_LEDGER, mainKey, positionsView, reportMainFromSignal, type Ledger, type PositionView } from '../portfolio/positions.ts';
+import { SETTLED_LEG_STATUSES, type OrderLeg, type OrderStore } from '../core/orders.ts';
+import { applyFill, EMPTY_LEDGER, mainKey, positionsView, reportMainFromSignal, type Fill, type Ledger, type PositionView } from '../portfolio/positions.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -47,6 +48,11 @@ export class DecisionState {
     this.currentLedger = reportMainFromSignal(this.currentLedger, payload, at);
   }
 
+  /** A fill of a hedge (or unwind) leg; each settled leg is applied once. */
+  applyFill(fill: Fill): void {
+    this.currentLedger = applyFill(this.currentLedger, fill);
+  }
+
   /** An order was sent for `account` at `at` (the execution stage calls this). */
   recordOrder(account: string, at: number): void {
     const times = this.orders.get(account) ?? [];
@@ -69,6 +75,24 @@ export class DecisionState {
   }
 }
 
+const isSettledLeg = (leg: OrderLeg): boolean => SETTLED_LEG_STATUSES.has(leg.status);
+
+/** The fill a settled leg contributes to the ledger; none when nothing filled. */
+export function fillOfLeg(leg: OrderLeg): Fill | undefined {
+  if (!(leg.filled > 0) || leg.averagePrice === undefined) return undefined;
+  return {
+    account: leg.account,
+    symbol: leg.symbol,
+    venue: leg.venue,
+    side: leg.side,
+    amount: leg.filled,
+    price: leg.averagePrice,
+    fee: leg.fee,
+    time: leg.updatedAt,
+    orderId: leg.clientOrderId,
+  };
+}
+
 export interface RestoreSummary {
   /** Signals read from the journal. */
   signals: number;
@@ -76,6 +100,8 @@ export interface RestoreSummary {
   positions: number;
   /** Prices fed to the volatility estimate. */
   prices: number;
+  /** Settled order legs whose fills were applied to the hedges. */
+  fills: number;
 }
 
 /** Only the latest prices matter to an EWMA (λ = 0.94 forgets in a few hundred bars). */
@@ -87,7 +113,7 @@ const PAGE = 1_000;
  * (account, symbol) the report of the signal settled last (as live processing applied
  * them), and the prices of the latest signals in time order.
  */
-export async function restoreDecisionState(journal: Journal, state: DecisionState): Promise<RestoreSummary> {
+export async function restoreDecisionState(journal: Journal, state: DecisionState, orders?: OrderStore): Promise<RestoreSummary> {
   const latest = new Map<string, SignalView>();
   const prices: { symbol: string; price: number; time: number; seq: number }[] = [];
   let signals = 0;
@@ -116,5 +142,32 @@ export async function restoreDecisionState(journal: Journal, state: DecisionStat
   }
   prices.sort((a, b) => a.time - b.time || a.seq - b.seq);
   for (const x of prices) state.volatility.observe(x.symbol, x.price, x.time);
-  return { signals, positions: latest.size, prices: prices.length };
+  const fills = orders ? await restoreFills(orders, state) : 0;
+  return { signals, positions: latest.size, prices: prices.length, fills };
+}
+
+/**
+ * Folds the fills of every settled leg into the hedges, oldest first. Unsettled legs are
+ * left out: the execution stage reconciles them before their signal goes on, and applies
+ * their fills then.
+ */
+async function restoreFills(orders: OrderStore, state: DecisionState): Promise<number> {
+  const legs: OrderLeg[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await orders.list(before === undefined ? { limit: PAGE } : { limit: PAGE, beforeId: before });
+    if (page.length === 0) break;
+    legs.push(...page);
+    before = page[page.length - 1]!.id;
+    if (page.length < PAGE) break;
+  }
+  let applied = 0;
+  for (const leg of legs.reverse()) {
+    if (!isSettledLeg(leg)) continue;
+    const fill = fillOfLeg(leg);
+    if (!fill) continue;
+    state.applyFill(fill);
+    applied++;
+  }
+  return applied;
 }

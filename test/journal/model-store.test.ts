@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { InMemoryControlStore, type ControlStore } from '../../src/core/controls.ts';
 import { isHedgehookError } from '../../src/core/errors.ts';
-import { SqliteControlStore, SqliteModelStore, migrate, openSqliteJournal, openSqliteState } from '../../src/journal/sqlite/index.ts';
+import { SqliteControlStore, SqliteModelStore, latestVersion, migrate, openSqliteJournal, openSqliteState } from '../../src/journal/sqlite/index.ts';
 import { MIGRATIONS } from '../../src/journal/sqlite/index.ts';
 import { silentLogger } from '../../src/journal/types.ts';
 import { DEFAULT_MODEL, parseModelVersion } from '../../src/model/registry.ts';
@@ -88,7 +88,7 @@ describe('SqliteModelStore on a file', () => {
       db.close();
       for (let i = 0; i < 2; i++) new SqliteModelStore(path, OPTIONS).close();
       const check = new Database(path, { readonly: true });
-      assert.equal(check.pragma('user_version', { simple: true }), 2);
+      assert.equal(check.pragma('user_version', { simple: true }), latestVersion(MIGRATIONS));
       assert.equal(check.prepare('SELECT COUNT(*) FROM models').pluck().get(), 1);
       assert.deepEqual(check.prepare('SELECT version, created_by, fitted_dataset FROM models').get(), { version: 'article-v1', created_by: 'hedgehook', fitted_dataset: null });
       check.close();

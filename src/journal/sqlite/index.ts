@@ -4,3 +4,4 @@ export { MIGRATIONS } from './migrations/index.ts';
 export { SqliteModelStore, type SqliteModelStoreOptions } from './model-store.ts';
 export { SqliteControlStore } from './control-store.ts';
 export { openSqliteState, type SqliteState, type SqliteStateOptions } from './state.ts';
+export { SqliteOrderStore } from './order-store.ts';

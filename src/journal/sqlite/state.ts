@@ -1,11 +1,12 @@
 /**
- * The registry and the controls over one shared connection to the journal file: what the
+ * The registry, the controls (one shared connection) and the order legs to the journal file: what the
  * service and the `model` / `halt` commands open next to (or instead of) the journal.
  */
 import type { ModelVersion } from '../../core/model.ts';
 import { openStateConnection, type StateConnectionOptions } from './connection.ts';
 import { SqliteControlStore } from './control-store.ts';
 import { SqliteModelStore } from './model-store.ts';
+import { SqliteOrderStore } from './order-store.ts';
 
 export interface SqliteStateOptions extends StateConnectionOptions {
   path: string;
@@ -16,23 +17,33 @@ export interface SqliteStateOptions extends StateConnectionOptions {
 export interface SqliteState {
   models: SqliteModelStore;
   controls: SqliteControlStore;
+  orders: SqliteOrderStore;
   close(): void;
 }
 
 export function openSqliteState(options: SqliteStateOptions): SqliteState {
   const db = openStateConnection(options.path, options);
+  let legs: ReturnType<typeof openStateConnection> | undefined;
   try {
     const models = new SqliteModelStore(db, options);
     const controls = new SqliteControlStore(db, options);
+    // Order legs on a connection of their own: synchronous=NORMAL (see order-store.ts for why).
+    legs = openStateConnection(options.path, options);
+    legs.pragma('synchronous = NORMAL');
+    const orders = new SqliteOrderStore(legs);
+    const legsDb = legs;
     return {
       models,
       controls,
+      orders,
       close() {
         if (db.open) db.close();
+        if (legsDb.open) legsDb.close();
       },
     };
   } catch (err) {
     db.close();
+    legs?.close();
     throw err;
   }
 }

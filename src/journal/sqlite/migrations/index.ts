@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate.ts';
 import { migration as m001 } from './001-initial.ts';
 import { migration as m002 } from './002-models.ts';
+import { migration as m003 } from './003-order-legs.ts';
 
 /** Every schema migration, in version order. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [m001, m002];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
