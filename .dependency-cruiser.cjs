@@ -34,6 +34,27 @@ module.exports = {
       to: { path: ['^src/venues/', '^src/(engine|cli|server|journal|backtest)/'], pathNot: '^src/venues/$1/' },
     },
     {
+      name: 'venues-receive-market-data-by-injection',
+      comment: 'a venue (the paper venue prices from it) gets the MarketData port, never an adapter',
+      severity: 'error',
+      from: { path: '^src/venues/' },
+      to: { path: '^src/marketdata/' },
+    },
+    {
+      name: 'paper-venue-imports-only-core',
+      comment: 'the paper venue is a simulation over ports: clock, market data and randomness are injected',
+      severity: 'error',
+      from: { path: '^src/venues/paper/' },
+      to: { path: '^src/', pathNot: ['^src/core/', '^src/venues/paper/'] },
+    },
+    {
+      name: 'marketdata-imports-only-core',
+      comment: 'market-data adapters (files, simulation, exchange tickers) depend on core ports and npm only',
+      severity: 'error',
+      from: { path: '^src/marketdata/' },
+      to: { path: '^src/', pathNot: ['^src/core/', '^src/marketdata/'] },
+    },
+    {
       name: 'engine-receives-ports-only',
       comment: 'the engine composes pure contexts over ports; adapters are injected by the wiring',
       severity: 'error',

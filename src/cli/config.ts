@@ -11,6 +11,9 @@ import { DEFAULT_CONTEXT } from '../model/explain-context.ts';
 import { DEFAULT_FEATURE_SETTINGS, type FeatureSettings } from '../model/features.ts';
 import { DEFAULT_EWMA_SETTINGS } from '../model/volatility.ts';
 import { riskLimitsSchema } from '../risk/guard.ts';
+import { DEFAULT_NOT_FOUND_FINAL_AFTER_MS } from '../execution/reconcile.ts';
+import { DEFAULT_ROUTING, type RoutingSettings } from '../execution/router.ts';
+import { paperVenueSettingsSchema } from '../venues/paper/settings.ts';
 
 const rateLimit = z.strictObject({
   burst: z.number().int().positive(),
@@ -30,10 +33,49 @@ const source = z.strictObject({
   toleranceSeconds: z.number().int().positive().max(3600).default(300),
 });
 
-const venue = z.looseObject({
-  id: z.string().min(1),
-  kind: z.enum(['paper', 'ccxt']),
+/**
+ * The venues: paper by default (primary and a slower backup, as in DESIGN.md), or real
+ * exchanges through ccxt. Each kind validates its own settings (src/venues/<kind>/settings.ts).
+ */
+const venue = z.discriminatedUnion('kind', [paperVenueSettingsSchema]);
+
+export const DEFAULT_VENUES = [
+  { id: 'primary', kind: 'paper', latencyMs: 20 },
+  { id: 'backup', kind: 'paper', latencyMs: 40 },
+] as const;
+
+const routing = z.strictObject({
+  mode: z.enum(['failover', 'race', 'best-price']).default('failover'),
+  /** Venue ids, primary first; default: the order of `venues`. */
+  order: z.array(z.string().min(1)).min(1).optional(),
+  /** A leg not filled within this long is cancelled and the rest goes on (DESIGN.md: 500 ms). */
+  fillTimeoutMs: z.number().int().min(1).max(600_000).default(DEFAULT_ROUTING.fillTimeoutMs),
+  /** How often an open order is looked up while it waits for a fill. */
+  pollMs: z.number().int().min(1).max(60_000).default(DEFAULT_ROUTING.pollMs),
+  /** Bound on a cancel, a lookup or an order-book read. */
+  cancelTimeoutMs: z.number().int().min(1).max(600_000).default(DEFAULT_ROUTING.cancelTimeoutMs),
+  /** After this long, an order its venue does not know never reached it (≥ the venue's receive window). */
+  notFoundFinalAfterMs: z.number().int().min(1).max(3_600_000).default(DEFAULT_NOT_FOUND_FINAL_AFTER_MS),
 });
+
+/** Where the paper venues and the decision take market prices from (DESIGN.md, "Configuration"). */
+const marketData = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('simulated'),
+    volatility: z.number().min(0).max(10).optional(),
+    intervalMs: z.number().int().min(10).max(3_600_000).optional(),
+    startPrices: z.record(z.string(), z.number().positive()).optional(),
+    seed: z.number().int().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('replay'),
+    file: z.string().min(1),
+    /** 1 = real time; 60 = an hour a minute. */
+    speed: z.number().positive().max(1_000_000).default(1),
+    symbol: z.string().min(1).default('TRX/USDT:USDT'),
+    loop: z.boolean().default(false),
+  }),
+]);
 
 export const configSchema = z.strictObject({
   sources: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'source names are letters, digits, _ and -'), source)
@@ -95,11 +137,31 @@ export const configSchema = z.strictObject({
       minReturns: z.number().int().min(1).default(DEFAULT_EWMA_SETTINGS.minReturns),
     }).prefault({}),
   }).prefault({}),
-  // Read by later stages (execution); validated in shape here so a typo fails at start-up.
-  venues: z.array(venue).optional(),
-  routing: z.looseObject({ mode: z.enum(['race', 'failover', 'best-price']) }).optional(),
-  marketData: z.looseObject({ kind: z.string() }).optional(),
+  venues: z.array(venue).min(1).default(() => DEFAULT_VENUES.map((v) => paperVenueSettingsSchema.parse(v))),
+  routing: routing.prefault({}),
+  marketData: marketData.default({ kind: 'simulated' }),
+}).superRefine((config, ctx) => {
+  const ids = new Set<string>();
+  config.venues.forEach((v, i) => {
+    if (ids.has(v.id)) ctx.addIssue({ code: 'custom', path: ['venues', i, 'id'], message: `duplicate venue id "${v.id}"` });
+    ids.add(v.id);
+  });
+  config.routing.order?.forEach((id, i) => {
+    if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['routing', 'order', i], message: `no venue "${id}" in venues (have: ${[...ids].join(', ')})` });
+  });
 });
+
+/** The routing settings, with the order defaulting to the venues' order. */
+export function routingSettings(config: Config): RoutingSettings {
+  const r = config.routing;
+  return {
+    mode: r.mode,
+    order: r.order ?? config.venues.map((v) => v.id),
+    fillTimeoutMs: r.fillTimeoutMs,
+    pollMs: r.pollMs,
+    cancelTimeoutMs: r.cancelTimeoutMs,
+  };
+}
 
 /** The feature settings of a configuration. */
 export function featureSettings(config: Config): FeatureSettings {

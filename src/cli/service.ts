@@ -10,12 +10,14 @@ import type { SignalProcessor } from '../core/ports.ts';
 import { openSqliteJournal, openSqliteState, type SqliteState } from '../journal/sqlite/index.ts';
 import { Worker } from '../engine/worker.ts';
 import { createDecisionStage } from '../engine/decision-stage.ts';
+import { createExecutionStage } from '../engine/execution-stage.ts';
 import { DecisionState, restoreDecisionState } from '../engine/decision-state.ts';
 import { DEFAULT_MODEL, parseModelVersion } from '../model/registry.ts';
 import { buildServer } from '../server/app.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { featureSettings, type Config } from './config.ts';
 import { resolveApiToken, resolveSources, type Announce } from './secrets.ts';
+import { openExecution, type ExecutionWiring } from './execution-wiring.ts';
 
 export interface ServiceOptions {
   config: Config;
@@ -71,15 +73,19 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   // The ledger and the signal-fed volatility live in memory, rebuilt from the journal
   // (see src/engine/decision-state.ts for why not a table).
   const decisionState = new DecisionState(config.model.ewma);
+  let execution: ExecutionWiring;
   try {
-    const restored = await restoreDecisionState(journal, decisionState);
+    const restored = await restoreDecisionState(journal, decisionState, stores.orders);
     logger.info(restored, 'decision state rebuilt from the journal');
+    const unsettled = await stores.orders.unsettled();
+    if (unsettled.length > 0) logger.warn({ legs: unsettled.map((l) => `${l.clientOrderId}@${l.venue}`) }, 'order legs with an open outcome: reconciled by client order id before their signal goes on');
+    execution = await openExecution(config, { clock, logger, random: Math.random });
   } catch (err) {
     stores.close();
     await journal.close();
     throw err;
   }
-  const stage = createDecisionStage({
+  const decision = createDecisionStage({
     clock,
     models: stores.models,
     controls: stores.controls,
@@ -87,13 +93,28 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     account: config.account,
     limits: config.risk,
     features: featureSettings(config),
+    market: execution.market,
+    instrument: execution.instrument,
   });
+  const stage = createExecutionStage({
+    clock,
+    decision,
+    orders: stores.orders,
+    venues: execution.venues,
+    routing: execution.routing,
+    notFoundFinalAfterMs: config.routing.notFoundFinalAfterMs,
+  });
+  const processSignal: SignalProcessor = (delivery) => {
+    const p = delivery.payload;
+    if (p.price !== undefined) execution.observeSignalPrice(p.symbol, p.price, p.time ?? delivery.receivedAt);
+    return stage.process(delivery);
+  };
   const killSwitch = await stores.controls.killSwitch();
   if (killSwitch.halted) logger.warn({ reason: killSwitch.reason, by: killSwitch.by }, 'kill switch engaged: signals are journaled and decided, no new orders');
 
   const worker = new Worker({
     queue: journal,
-    process: opts.processor ?? stage.process,
+    process: opts.processor ?? processSignal,
     clock,
     concurrency: config.worker.concurrency,
     retry: { maxAttempts: config.worker.maxAttempts, baseMs: config.worker.baseDelayMs, maxMs: config.worker.maxDelayMs },
@@ -109,7 +130,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     dlq: journal,
     models: stores.models,
     controls: stores.controls,
-    positions: stage.positions,
+    positions: decision.positions,
+    orders: stores.orders,
     sources,
     clock,
     logger,
@@ -139,6 +161,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         server.startDraining();
         await server.app.close();
         await worker.stop();
+        await execution.close();
         stores.close();
         await journal.close();
       })();

@@ -48,6 +48,7 @@ export const ERRORS = {
   HH_ERR_EXECUTION_INCOMPLETE: { retryable: true, message: 'the hedge could not be filled in full on any venue' },
   HH_ERR_EXECUTION_UNRESOLVED: { retryable: true, message: 'an order leg has an unknown outcome and must be reconciled first' },
   HH_ERR_MARKET_DATA_UNAVAILABLE: { retryable: true, message: 'no market data for the symbol' },
+  HH_ERR_PRICE_FILE_INVALID: { retryable: false, message: 'price or funding file is malformed' },
 } as const satisfies Record<string, { retryable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -74,3 +74,47 @@ export interface OrderStore {
   /** Legs whose outcome is not settled (pending, unknown, open): reconciled at start-up. */
   unsettled(): Promise<StoredOrderLeg[]>;
 }
+
+/** An order leg as `GET /api/signals/:id` and `GET /api/orders` show it. */
+export interface OrderView {
+  venue: string;
+  clientOrderId: string;
+  signalId: string;
+  leg: number;
+  purpose: OrderLeg['purpose'];
+  symbol: string;
+  side: OrderLeg['side'];
+  amount: number;
+  filled: number;
+  averagePrice: number | null;
+  fee: number;
+  status: OrderLeg['status'];
+  latencyMs: number | null;
+  reduceOnly: boolean;
+  createdAt: number;
+  updatedAt: number;
+  error?: { code: string; message: string };
+}
+
+export function orderView(leg: OrderLeg): OrderView {
+  const v: OrderView = {
+    venue: leg.venue,
+    clientOrderId: leg.clientOrderId,
+    signalId: leg.signalId,
+    leg: leg.leg,
+    purpose: leg.purpose,
+    symbol: leg.symbol,
+    side: leg.side,
+    amount: leg.amount,
+    filled: leg.filled,
+    averagePrice: leg.averagePrice ?? null,
+    fee: leg.fee,
+    status: leg.status,
+    latencyMs: leg.latencyMs ?? null,
+    reduceOnly: leg.reduceOnly,
+    createdAt: leg.createdAt,
+    updatedAt: leg.updatedAt,
+  };
+  if (leg.error) v.error = { code: leg.error.code, message: leg.error.message };
+  return v;
+}

@@ -29,19 +29,22 @@ export class VenueError extends HedgehookError {
   readonly errorClass: VenueErrorClass;
   /** The exchange's own code, when it gave one (e.g. Binance -2019). */
   readonly exchangeCode: string | undefined;
+  /** How long the venue asked us to wait (HTTP Retry-After on a 429/418/503), when it said. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: ErrorCode,
     venue: string,
     errorClass: VenueErrorClass,
     detail: string,
-    options?: { cause?: unknown; exchangeCode?: string },
+    options?: { cause?: unknown; exchangeCode?: string; retryAfterMs?: number },
   ) {
     super(code, `${venue}: ${detail}`, { cause: options?.cause, retryable: errorClass === 'retryable' });
     this.name = 'VenueError';
     this.venue = venue;
     this.errorClass = errorClass;
     this.exchangeCode = options?.exchangeCode;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

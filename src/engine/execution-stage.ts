@@ -21,7 +21,7 @@ import type { Clock } from '../core/clock.ts';
 import { REASONS, type HedgeDecision } from '../core/decision.ts';
 import { Decimal } from '../core/decimal.ts';
 import { HedgehookError } from '../core/errors.ts';
-import type { OrderLeg, OrderStore } from '../core/orders.ts';
+import { orderView, type OrderLeg, type OrderStore } from '../core/orders.ts';
 import type { Delivery, SignalProcessor } from '../core/ports.ts';
 import type { ProcessingOutcome } from '../core/signal.ts';
 import type { Venue } from '../core/venue.ts';
@@ -30,50 +30,6 @@ import { route, type RouteRequest, type RouteResult, type RoutingSettings } from
 import { legKey } from '../portfolio/positions.ts';
 import type { DecisionStage } from './decision-stage.ts';
 import { fillOfLeg } from './decision-state.ts';
-
-/** An order leg as `GET /api/signals/:id` and `GET /api/orders` show it. */
-export interface OrderView {
-  venue: string;
-  clientOrderId: string;
-  signalId: string;
-  leg: number;
-  purpose: OrderLeg['purpose'];
-  symbol: string;
-  side: OrderLeg['side'];
-  amount: number;
-  filled: number;
-  averagePrice: number | null;
-  fee: number;
-  status: OrderLeg['status'];
-  latencyMs: number | null;
-  reduceOnly: boolean;
-  createdAt: number;
-  updatedAt: number;
-  error?: { code: string; message: string };
-}
-
-export function orderView(leg: OrderLeg): OrderView {
-  const v: OrderView = {
-    venue: leg.venue,
-    clientOrderId: leg.clientOrderId,
-    signalId: leg.signalId,
-    leg: leg.leg,
-    purpose: leg.purpose,
-    symbol: leg.symbol,
-    side: leg.side,
-    amount: leg.amount,
-    filled: leg.filled,
-    averagePrice: leg.averagePrice ?? null,
-    fee: leg.fee,
-    status: leg.status,
-    latencyMs: leg.latencyMs ?? null,
-    reduceOnly: leg.reduceOnly,
-    createdAt: leg.createdAt,
-    updatedAt: leg.updatedAt,
-  };
-  if (leg.error) v.error = { code: leg.error.code, message: leg.error.message };
-  return v;
-}
 
 export interface ExecutionStageOptions {
   clock: Clock;

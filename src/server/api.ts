@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import type { ControlStore, KillSwitchState } from '../core/controls.ts';
 import type { ModelActivation, ModelStore } from '../core/model.ts';
+import { orderView, type OrderStore } from '../core/orders.ts';
 import type { DeadLetterEntry, DeadLetterQueue, Journal } from '../core/ports.ts';
 import { SIGNAL_STATES, type SignalView } from '../core/signal.ts';
 import type { PositionView } from '../portfolio/positions.ts';
@@ -22,6 +23,8 @@ interface ApiDeps {
   models: ModelStore;
   controls: ControlStore;
   positions: PositionsSource;
+  /** The order legs; without it (no execution wired) orders come from the settled outcome only. */
+  orders?: OrderStore;
   apiToken?: string;
 }
 
@@ -30,6 +33,13 @@ const listQuery = z.object({
   before: z.coerce.number().int().positive().optional(),
   state: z.enum(SIGNAL_STATES).optional(),
   source: z.string().max(64).optional(),
+});
+
+const ordersQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().positive().optional(),
+  venue: z.string().min(1).max(64).optional(),
+  signal: z.string().min(1).max(64).optional(),
 });
 
 const haltBody = z.strictObject({
@@ -110,7 +120,26 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     api.get<{ Params: { id: string } }>('/api/signals/:id', async (req, reply) => {
       const view = await deps.journal.getSignal(req.params.id);
       if (!view) return reply.code(404).send({ error: 'HH_ERR_NOT_FOUND', message: `no signal ${req.params.id.slice(0, 64)}` });
-      return signalDto(view);
+      const dto = signalDto(view);
+      // The legs table is the live truth (a signal in flight has legs before it settles).
+      if (deps.orders) {
+        const legs = await deps.orders.legsOf(view.id);
+        if (legs.length > 0) dto.orders = legs.map(orderView);
+      }
+      return dto;
+    });
+
+    api.get('/api/orders', async (req, reply) => {
+      const q = ordersQuery.safeParse(req.query);
+      if (!q.success) return reply.code(400).send({ error: 'HH_ERR_BAD_REQUEST', message: issues(q.error) });
+      if (!deps.orders) return { orders: [] };
+      const legs = await deps.orders.list({
+        limit: q.data.limit,
+        ...(q.data.before !== undefined ? { beforeId: q.data.before } : {}),
+        ...(q.data.venue !== undefined ? { venue: q.data.venue } : {}),
+        ...(q.data.signal !== undefined ? { signalId: q.data.signal } : {}),
+      });
+      return { orders: legs.map((l) => ({ id: l.id, ...orderView(l) })) };
     });
 
     api.get('/api/rejections', async () => ({ rejections: await deps.journal.listRejections(200) }));

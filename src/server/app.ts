@@ -10,11 +10,14 @@ import type { ModelStore } from '../core/model.ts';
 import type { DeadLetterQueue, Journal, SignalQueue } from '../core/ports.ts';
 import type { SourceSettings } from '../ingest/source.ts';
 import type { Metrics } from './metrics.ts';
+import type { OrderStore } from '../core/orders.ts';
 import { registerWebhooks } from './webhooks.ts';
 import { registerApi, type PositionsSource } from './api.ts';
 import { registerHealth } from './health.ts';
 
 export interface ServerOptions {
+  /** Order legs for `GET /api/orders` and the orders of a signal (absent: none wired). */
+  orders?: OrderStore;
   journal: Journal;
   queue: SignalQueue;
   dlq: DeadLetterQueue;

@@ -258,7 +258,7 @@ for (const adapter of ADAPTERS) {
         if (r.h.path) {
           const again = openSqliteJournal({ path: r.h.path });
           try {
-            assert.deepEqual(await restoreDecisionState(again, restored), { signals: 3, positions: 2, prices: 3 });
+            assert.deepEqual(await restoreDecisionState(again, restored), { signals: 3, positions: 2, prices: 3, fills: 0 });
           } finally {
             await again.close();
           }

@@ -11,7 +11,8 @@ import { partitionKey, type IncomingSignal, type SignalPayload, type SignalView 
 import { VenueError, type Venue } from '../../src/core/venue.ts';
 import { createDecisionStage } from '../../src/engine/decision-stage.ts';
 import { DecisionState, restoreDecisionState } from '../../src/engine/decision-state.ts';
-import { createExecutionStage, type OrderView } from '../../src/engine/execution-stage.ts';
+import { createExecutionStage } from '../../src/engine/execution-stage.ts';
+import type { OrderView } from '../../src/core/orders.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { clientOrderId } from '../../src/execution/client-order-id.ts';
 import { DEFAULT_ROUTING, type RoutingSettings } from '../../src/execution/router.ts';

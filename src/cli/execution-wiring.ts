@@ -1,0 +1,100 @@
+/**
+ * The execution side of the live wiring: market data, venues and routing from the
+ * configuration. The one place that constructs venue and market-data adapters for `serve`.
+ *
+ * Market data (DESIGN.md, "Configuration"):
+ * - `simulated` (the default offline): a random walk with TRX-like volatility, re-based on
+ *   the prices signals report (src/marketdata/anchored.ts), labelled simulated in the log,
+ *   the API and the dashboard;
+ * - `replay`: a price file at `speed`× real time.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import { KNOWN_INSTRUMENTS, type InstrumentLookup } from '../engine/decision-stage.ts';
+import type { MarketData } from '../core/market.ts';
+import { seededRandom } from '../core/random.ts';
+import type { Venue } from '../core/venue.ts';
+import type { RoutingSettings } from '../execution/router.ts';
+import { AnchoredFeed } from '../marketdata/anchored.ts';
+import { openReplayFeed } from '../marketdata/replay.ts';
+import { createSimulatedFeed } from '../marketdata/simulated.ts';
+import { createPaperVenue } from '../venues/paper/index.ts';
+import { routingSettings, type Config } from './config.ts';
+
+export interface ExecutionWiring {
+  market: MarketData;
+  venues: Map<string, Venue>;
+  routing: RoutingSettings;
+  /** Exchange precision: the primary venue's, else the built-in TRX/USDT:USDT. */
+  instrument: InstrumentLookup;
+  /** A signal reported a price (the simulated feed re-bases on it). */
+  observeSignalPrice(symbol: string, price: number, time: number): void;
+  /** `GET /api/market`: what the prices are and where they come from. */
+  describe(): { kind: MarketData['kind']; description: string; venues: { id: string; kind: string }[] };
+  close(): Promise<void>;
+}
+
+export interface ExecutionWiringDeps {
+  clock: Clock;
+  logger: Logger;
+  /** Seeds for simulation; the service passes fresh entropy, tests a fixed one. */
+  random: () => number;
+}
+
+async function openMarketData(config: Config, deps: ExecutionWiringDeps, tick: (s: string) => string | number | undefined) {
+  const m = config.marketData;
+  if (m.kind === 'replay') {
+    const feed = await openReplayFeed({ file: m.file, speed: m.speed, symbol: m.symbol, loop: m.loop }, { clock: deps.clock });
+    return { market: feed as MarketData, anchored: undefined, symbols: [m.symbol] };
+  }
+  const seed = m.seed ?? Math.floor(deps.random() * 2 ** 31);
+  const settings: Parameters<typeof createSimulatedFeed>[0] = {};
+  if (m.volatility !== undefined) settings.volatility = m.volatility;
+  if (m.intervalMs !== undefined) settings.intervalMs = m.intervalMs;
+  if (m.startPrices) settings.startPrices = m.startPrices;
+  const walk = createSimulatedFeed(settings, { clock: deps.clock, random: seededRandom(seed) });
+  const anchored = new AnchoredFeed(walk, tick);
+  return { market: anchored as MarketData, anchored, symbols: ['TRX/USDT:USDT', ...Object.keys(m.startPrices ?? {})] };
+}
+
+export async function openExecution(config: Config, deps: ExecutionWiringDeps): Promise<ExecutionWiring> {
+  const venues = new Map<string, Venue>();
+  const routing = routingSettings(config);
+  const primaryId = routing.order[0]!;
+  const instrument: InstrumentLookup = (symbol) => venues.get(primaryId)?.instrument(symbol) ?? KNOWN_INSTRUMENTS(symbol);
+  const tick = (symbol: string) => {
+    const t = instrument(symbol)?.tickSize;
+    return t === undefined ? undefined : String(t);
+  };
+  const { market, anchored, symbols } = await openMarketData(config, deps, tick);
+  try {
+    for (const settings of config.venues) {
+      const venue = createPaperVenue(settings, { clock: deps.clock, market, random: seededRandom(Math.floor(deps.random() * 2 ** 31)) });
+      venues.set(settings.id, venue);
+    }
+    for (const venue of venues.values()) await venue.start();
+    await market.start([...new Set(symbols)]);
+  } catch (err) {
+    for (const venue of venues.values()) await venue.close().catch(() => {});
+    await market.close().catch(() => {});
+    throw err;
+  }
+  const log = market.kind === 'simulated' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
+  log({ marketData: market.kind, description: market.description }, `market data: ${market.description}`);
+  deps.logger.info({ venues: [...venues.values()].map((v) => `${v.id} (${v.kind})`), routing: routing.mode, order: routing.order }, 'venues ready');
+
+  return {
+    market,
+    venues,
+    routing,
+    instrument,
+    observeSignalPrice(symbol, price, time) {
+      anchored?.anchor(symbol, price, time);
+    },
+    describe: () => ({ kind: market.kind, description: market.description, venues: [...venues.values()].map((v) => ({ id: v.id, kind: v.kind })) }),
+    async close() {
+      for (const venue of venues.values()) await venue.close().catch(() => {});
+      await market.close();
+    },
+  };
+}
