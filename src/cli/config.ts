@@ -14,6 +14,7 @@ import { riskLimitsSchema } from '../risk/guard.ts';
 import { DEFAULT_NOT_FOUND_FINAL_AFTER_MS } from '../execution/reconcile.ts';
 import { DEFAULT_ROUTING, type RoutingSettings } from '../execution/router.ts';
 import { paperVenueSettingsSchema } from '../venues/paper/settings.ts';
+import { ccxtVenueSettingsSchema } from '../venues/ccxt/settings.ts';
 
 const rateLimit = z.strictObject({
   burst: z.number().int().positive(),
@@ -37,7 +38,7 @@ const source = z.strictObject({
  * The venues: paper by default (primary and a slower backup, as in DESIGN.md), or real
  * exchanges through ccxt. Each kind validates its own settings (src/venues/<kind>/settings.ts).
  */
-const venue = z.discriminatedUnion('kind', [paperVenueSettingsSchema]);
+const venue = z.discriminatedUnion('kind', [paperVenueSettingsSchema, ccxtVenueSettingsSchema]);
 
 export const DEFAULT_VENUES = [
   { id: 'primary', kind: 'paper', latencyMs: 20 },
@@ -58,8 +59,20 @@ const routing = z.strictObject({
   notFoundFinalAfterMs: z.number().int().min(1).max(3_600_000).default(DEFAULT_NOT_FOUND_FINAL_AFTER_MS),
 });
 
+const liveFeed = {
+  /** A ccxt exchange id whose public tickers are polled. */
+  exchange: z.string().min(1).default('binanceusdm'),
+  pollMs: z.number().int().min(100).max(600_000).default(1_000),
+  /** Points ccxt at another host (a proxy, a test exchange); keeps the paths. */
+  url: z.url().optional(),
+};
+
 /** Where the paper venues and the decision take market prices from (DESIGN.md, "Configuration"). */
 const marketData = z.discriminatedUnion('kind', [
+  /** Live public tickers through ccxt when reachable at start-up, else the simulated feed. */
+  z.strictObject({ kind: z.literal('auto'), ...liveFeed }),
+  /** Live public tickers through ccxt; start-up fails when the exchange cannot be reached. */
+  z.strictObject({ kind: z.literal('live'), ...liveFeed }),
   z.strictObject({
     kind: z.literal('simulated'),
     volatility: z.number().min(0).max(10).optional(),
@@ -139,7 +152,7 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   venues: z.array(venue).min(1).default(() => DEFAULT_VENUES.map((v) => paperVenueSettingsSchema.parse(v))),
   routing: routing.prefault({}),
-  marketData: marketData.default({ kind: 'simulated' }),
+  marketData: marketData.default({ kind: 'auto', exchange: 'binanceusdm', pollMs: 1_000 }),
 }).superRefine((config, ctx) => {
   const ids = new Set<string>();
   config.venues.forEach((v, i) => {

@@ -3,10 +3,16 @@
  * configuration. The one place that constructs venue and market-data adapters for `serve`.
  *
  * Market data (DESIGN.md, "Configuration"):
- * - `simulated` (the default offline): a random walk with TRX-like volatility, re-based on
+ * - `auto` (the default): live public tickers through ccxt when the exchange answers at
+ *   start-up, else the simulated feed (with a warning that says so);
+ * - `live`: live tickers or no start;
+ * - `simulated`: a random walk with TRX-like volatility, re-based on
  *   the prices signals report (src/marketdata/anchored.ts), labelled simulated in the log,
  *   the API and the dashboard;
  * - `replay`: a price file at `speed`× real time.
+ *
+ * Venues: `paper` (priced from the market data) or `ccxt` (a real exchange; keys from the
+ * environment only, see src/venues/ccxt/settings.ts).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
@@ -16,9 +22,11 @@ import { seededRandom } from '../core/random.ts';
 import type { Venue } from '../core/venue.ts';
 import type { RoutingSettings } from '../execution/router.ts';
 import { AnchoredFeed } from '../marketdata/anchored.ts';
+import { createCcxtTickerFeed } from '../marketdata/ccxt-tickers.ts';
 import { openReplayFeed } from '../marketdata/replay.ts';
 import { createSimulatedFeed } from '../marketdata/simulated.ts';
 import { createPaperVenue } from '../venues/paper/index.ts';
+import { createCcxtVenue } from '../venues/ccxt/index.ts';
 import { routingSettings, type Config } from './config.ts';
 
 export interface ExecutionWiring {
@@ -39,14 +47,38 @@ export interface ExecutionWiringDeps {
   logger: Logger;
   /** Seeds for simulation; the service passes fresh entropy, tests a fixed one. */
   random: () => number;
+  /** Exchange keys are read from here only (HEDGEHOOK_<VENUE>_API_KEY, …). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 async function openMarketData(config: Config, deps: ExecutionWiringDeps, tick: (s: string) => string | number | undefined) {
   const m = config.marketData;
+  const symbols = ['TRX/USDT:USDT'];
+  if (m.kind === 'live' || m.kind === 'auto') {
+    const feed = createCcxtTickerFeed(m.exchange, deps.clock, { pollMs: m.pollMs, ...(m.url !== undefined ? { url: m.url } : {}) });
+    try {
+      await feed.start(symbols);
+      return { market: feed as MarketData, anchored: undefined, symbols };
+    } catch (err) {
+      await feed.close().catch(() => {});
+      if (m.kind === 'live') throw err;
+      deps.logger.warn({ exchange: m.exchange, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) },
+        `live market data from ${m.exchange} unreachable: falling back to SIMULATED prices`);
+      return openSimulated({ kind: 'simulated' }, deps, tick);
+    }
+  }
   if (m.kind === 'replay') {
     const feed = await openReplayFeed({ file: m.file, speed: m.speed, symbol: m.symbol, loop: m.loop }, { clock: deps.clock });
     return { market: feed as MarketData, anchored: undefined, symbols: [m.symbol] };
   }
+  return openSimulated(m, deps, tick);
+}
+
+function openSimulated(
+  m: Extract<Config['marketData'], { kind: 'simulated' }>,
+  deps: ExecutionWiringDeps,
+  tick: (s: string) => string | number | undefined,
+) {
   const seed = m.seed ?? Math.floor(deps.random() * 2 ** 31);
   const settings: Parameters<typeof createSimulatedFeed>[0] = {};
   if (m.volatility !== undefined) settings.volatility = m.volatility;
@@ -69,7 +101,9 @@ export async function openExecution(config: Config, deps: ExecutionWiringDeps): 
   const { market, anchored, symbols } = await openMarketData(config, deps, tick);
   try {
     for (const settings of config.venues) {
-      const venue = createPaperVenue(settings, { clock: deps.clock, market, random: seededRandom(Math.floor(deps.random() * 2 ** 31)) });
+      const venue = settings.kind === 'ccxt'
+        ? createCcxtVenue(settings, { env: deps.env, clock: deps.clock, log: (message) => deps.logger.info({ venue: settings.id }, message) })
+        : createPaperVenue(settings, { clock: deps.clock, market, random: seededRandom(Math.floor(deps.random() * 2 ** 31)) });
       venues.set(settings.id, venue);
     }
     for (const venue of venues.values()) await venue.start();

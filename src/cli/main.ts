@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isHedgehookError } from '../core/errors.ts';
+import { registerData } from './commands/data.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerHalt } from './commands/halt.ts';
 import { registerModel } from './commands/model.ts';
@@ -25,6 +26,8 @@ const USER_ERRORS = new Set([
   'HH_ERR_MODEL_INVALID',
   'HH_ERR_MODEL_NOT_FOUND',
   'HH_ERR_MODEL_VERSION_EXISTS',
+  // bad price, funding or signal files of `backtest`, `model fit`
+  'HH_ERR_PRICE_FILE_INVALID',
 ]);
 
 function version(): string {
@@ -44,6 +47,7 @@ export function buildProgram(): Command {
   registerDlq(program);
   registerModel(program);
   registerHalt(program);
+  registerData(program);
   return program;
 }
 

@@ -155,7 +155,9 @@ export async function runLeg(ctx: LegContext, venue: Venue, leg: OrderLeg, deadl
   } catch (err) {
     leg.error = toErrorInfo(err);
     leg.updatedAt = clock.now();
-    const ambiguous = deadline.aborted || !isVenueError(err) || err.errorClass === 'ambiguous';
+    // The adapter classes its own errors: `retryable` means the request never left (even
+    // when our deadline is what stopped it), so only the rest needs a lookup.
+    const ambiguous = !isVenueError(err) || err.errorClass === 'ambiguous';
     if (ambiguous && leg.status === 'pending') {
       // The request may have been applied: find out before anything is sent again.
       await settleByCancel(ctx, venue, leg);

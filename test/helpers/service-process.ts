@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signStandard } from '../../src/ingest/schemes/standard.ts';
 
@@ -20,15 +20,21 @@ export interface ServiceProcess {
   exited: Promise<number | string>;
 }
 
+/**
+ * Writes a config file. Tests price from the simulated feed unless they say otherwise: the
+ * default (`auto`) would use live exchange prices on a machine with internet access, and
+ * the test payloads' prices would then be "too far from the market".
+ */
 export function writeConfig(dir: string, config: unknown): string {
+  mkdirSync(dir, { recursive: true });
   const path = join(dir, 'config.json');
-  writeFileSync(path, JSON.stringify(config));
+  writeFileSync(path, JSON.stringify({ marketData: { kind: 'simulated' }, ...(config as object) }));
   return path;
 }
 
 export async function startServiceProcess(opts: { dataDir: string; config?: string; env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number }): Promise<ServiceProcess> {
   const args = [...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', '--data-dir', opts.dataDir];
-  if (opts.config) args.push('--config', opts.config);
+  args.push('--config', opts.config ?? writeConfig(opts.dataDir, {}));
   const child = spawn(process.execPath, args, {
     env: { ...process.env, HEDGEHOOK_WEBHOOK_SECRET: TEST_SECRET, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,141 @@
+/**
+ * Execution through the real ccxt client against fake Binance USDⓈ-M exchanges
+ * (test/fakes/binance): failover when the primary never answers, a race whose loser had
+ * filled too (unwound reduce-only), and a service killed with SIGKILL while its order was
+ * on the wire, restarted on the same data dir and reconciled without a second order.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { systemClock } from '../../src/core/clock.ts';
+import type { OrderLeg } from '../../src/core/orders.ts';
+import type { Venue } from '../../src/core/venue.ts';
+import { reconcileLegs } from '../../src/execution/reconcile.ts';
+import { DEFAULT_ROUTING, route, type RoutingSettings } from '../../src/execution/router.ts';
+import { createCcxtVenue, type CcxtVenue } from '../../src/venues/ccxt/index.ts';
+import { FAKE_API_KEY, FAKE_SECRET, FakeBinance } from '../fakes/binance/server.ts';
+import { signedWebhook, startServiceProcess, writeConfig } from '../helpers/service-process.ts';
+
+const TRX = 'TRX/USDT:USDT';
+const GUARD = { timeout: 60_000 };
+const cleanup: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => {});
+});
+
+const env = (id: string) => ({ [`HEDGEHOOK_${id.toUpperCase()}_API_KEY`]: FAKE_API_KEY, [`HEDGEHOOK_${id.toUpperCase()}_SECRET`]: FAKE_SECRET });
+
+async function venues(ids: string[]): Promise<{ fakes: Map<string, FakeBinance>; venues: Map<string, CcxtVenue> }> {
+  const fakes = new Map<string, FakeBinance>();
+  const map = new Map<string, CcxtVenue>();
+  for (const id of ids) {
+    const fake = await FakeBinance.start();
+    const venue = createCcxtVenue({ id, kind: 'ccxt', exchange: 'binanceusdm', baseUrl: fake.url, timeoutMs: 5_000, positionMode: 'one-way' }, { env: env(id), clock: systemClock });
+    await venue.start();
+    fakes.set(id, fake);
+    map.set(id, venue);
+    cleanup.push(async () => {
+      await venue.close();
+      await fake.close();
+    });
+  }
+  return { fakes, venues: map };
+}
+
+let signalNo = 0;
+function place(map: Map<string, CcxtVenue>, settings: Partial<RoutingSettings>, amount: number) {
+  const legs: string[] = [];
+  signalNo++;
+  const signalId = `sig_${'abcdefghijklmnopqr'}${'ab'[signalNo % 2]}${'cdefghijklmnopqrstuvwxyz'[signalNo]}`;
+  const saveLeg = async (l: OrderLeg) => void legs.push(`${l.leg}:${l.venue}:${l.status}`);
+  return route(
+    { clock: systemClock, venues: map as Map<string, Venue>, saveLeg },
+    { ...DEFAULT_ROUTING, order: [...map.keys()], ...settings },
+    { signalId, account: 'main', firstLeg: 0, intent: { symbol: TRX, side: 'sell', amount, reduceOnly: false, referencePrice: 0.1, notional: amount * 0.1 } },
+  );
+}
+
+const ordersOn = (fake: FakeBinance) => fake.requestsTo('POST /fapi/v1/order').length;
+
+test('failover through ccxt: a primary that never answers is abandoned at the fill timeout and the backup fills', GUARD, async () => {
+  const { fakes, venues: map } = await venues(['primary', 'backup']);
+  fakes.get('primary')!.inject('POST /fapi/v1/order', { kind: 'hang', applied: false });
+  const r = await place(map, { fillTimeoutMs: 500, cancelTimeoutMs: 2_000 }, 1_000);
+  assert.deepEqual(r.legs.map((l) => [l.venue, l.status]), [['primary', 'unknown'], ['backup', 'filled']]);
+  assert.equal(r.legs[1]!.filled, 1_000);
+  assert.equal(fakes.get('primary')!.account.orders.length, 0, 'the hung request never reached the primary book');
+  assert.equal(fakes.get('backup')!.position('TRXUSDT', 'BOTH').amount.toNumber(), -1_000);
+  assert.equal(r.complete, false, 'an unknown leg keeps the hedge open until reconciled');
+
+  // The primary still does not know the id past the receive window: the leg never got there.
+  const settled = await reconcileLegs({ clock: systemClock, venues: map as Map<string, Venue>, saveLeg: async () => {} }, { cancelTimeoutMs: 2_000, notFoundFinalAfterMs: 0 }, [r.legs[0]!]);
+  assert.equal(settled[0]?.status, 'failed');
+  assert.equal(ordersOn(fakes.get('primary')!), 1, 'reconciliation looked the order up; it sent nothing');
+});
+
+test('race through ccxt: the loser had filled before its cancel landed; the over-fill is unwound reduce-only', GUARD, async () => {
+  const { fakes, venues: map } = await venues(['fast', 'slow']);
+  // The slow venue fills at once but its answer arrives 400 ms later: the fast venue wins,
+  // the router cancels the slow order and finds it already filled.
+  fakes.get('slow')!.inject('POST /fapi/v1/order', { kind: 'latency', ms: 400, applied: true });
+  const r = await place(map, { mode: 'race', fillTimeoutMs: 2_000 }, 2_000);
+  assert.deepEqual(r.legs.map((l) => [l.venue, l.purpose, l.side, l.filled, l.reduceOnly]), [
+    ['fast', 'hedge', 'sell', 2_000, false],
+    ['slow', 'hedge', 'sell', 2_000, false],
+    ['slow', 'unwind', 'buy', 2_000, true],
+  ]);
+  assert.equal(r.complete, true);
+  assert.equal(fakes.get('fast')!.position('TRXUSDT', 'BOTH').amount.toNumber(), -2_000);
+  assert.equal(fakes.get('slow')!.position('TRXUSDT', 'BOTH').amount.toNumber(), 0, 'the over-fill is gone');
+  const unwind = fakes.get('slow')!.requestsTo('POST /fapi/v1/order').at(-1)!;
+  assert.equal(unwind.params.reduceOnly, 'true');
+  assert.equal(unwind.params.side, 'BUY');
+});
+
+test('a service killed while its order is on the wire is reconciled after restart: one order, hedged once', GUARD, async () => {
+  const fake = await FakeBinance.start();
+  cleanup.push(() => fake.close());
+  const dir = mkdtempSync(join(tmpdir(), 'hh-exec-crash-'));
+  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const config = writeConfig(dir, {
+    logLevel: 'warn',
+    venues: [{ id: 'binance', kind: 'ccxt', exchange: 'binanceusdm', baseUrl: fake.url, timeoutMs: 20_000, positionMode: 'one-way' }],
+    // Long enough that the kill, not the router, ends the wait.
+    routing: { fillTimeoutMs: 20_000 },
+  });
+  const keys = env('binance');
+  // The exchange takes the order and never answers: the leg is journaled as pending.
+  fake.inject('POST /fapi/v1/order', { kind: 'hang', applied: true });
+  let service = await startServiceProcess({ dataDir: dir, config, env: keys });
+  const payload = { symbol: 'TRXUSDT.P', action: 'open', strength: 0.8, price: 0.1, position: { side: 'long', size: 50_000, leverage: 10 } };
+  const hook = signedWebhook(payload);
+  const res = await fetch(`${service.url}/webhooks/default`, { method: 'POST', headers: hook.headers, body: hook.body });
+  assert.equal(res.status, 202);
+  const { id } = (await res.json()) as { id: string };
+  while (fake.account.orders.length === 0) await new Promise((r) => setTimeout(r, 20));
+  service.child.kill('SIGKILL');
+  await service.exited;
+  assert.equal(ordersOn(fake), 1);
+  const placed = fake.account.orders[0]!;
+  assert.equal(placed.clientOrderId, `hh${id.slice(4)}00`, 'the client order id is derived from the signal');
+
+  service = await startServiceProcess({ dataDir: dir, config, env: keys });
+  cleanup.push(async () => {
+    service.child.kill('SIGKILL');
+    await service.exited;
+  });
+  let view: { state: string; orders: { clientOrderId: string; status: string; filled: number }[]; reason: string | null };
+  for (;;) {
+    view = (await (await fetch(`${service.url}/api/signals/${id}`)).json()) as typeof view;
+    if (!['received', 'processing'].includes(view.state)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(view.state, 'hedged', view.reason ?? '');
+  assert.deepEqual(view.orders.map((o) => [o.clientOrderId, o.status, o.filled]), [[placed.clientOrderId, 'filled', Number(placed.executedQty)]]);
+  assert.equal(ordersOn(fake), 1, 'no second order after the restart');
+  assert.ok(fake.requestsTo('GET /fapi/v1/order').length >= 1, 'the restart looked the leg up by client order id');
+  const positions = (await (await fetch(`${service.url}/api/positions`)).json()) as { positions: { netHedge: number }[] };
+  assert.equal(positions.positions[0]!.netHedge, -Number(placed.executedQty));
+});
