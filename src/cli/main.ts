@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isHedgehookError } from '../core/errors.ts';
+import { registerBacktest } from './commands/backtest.ts';
 import { registerData } from './commands/data.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerHalt } from './commands/halt.ts';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerModel(program);
   registerHalt(program);
   registerData(program);
+  registerBacktest(program);
   return program;
 }
 

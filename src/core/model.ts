@@ -47,6 +47,12 @@ export interface ModelVersion {
   version: string;
   /** Non-negative, so that every feature can only push the ratio up. */
   weights: Record<FeatureName, number>;
+  /**
+   * A constant term in [0, 1] added before the clamp (absent = 0). With every weight 0 and
+   * no uplift the model is a static hedge ratio (`staticModel` in src/model/static-model.ts),
+   * so a static hedge runs through exactly the same decision path as a fitted model.
+   */
+  intercept?: number;
   uplift: RatioUplift | null;
   meta: ModelMeta;
 }

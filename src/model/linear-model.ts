@@ -2,7 +2,8 @@
  * The default hedge model: linear in the features, clamped to [0, 1], with a time-window
  * uplift (DESIGN.md, "The default hedge model").
  *
- *   base  = clamp(Σ_f weight_f × feature_f, 0, 1)          (sum in FEATURE_NAMES order)
+ *   base  = clamp(intercept + Σ_f weight_f × feature_f, 0, 1)   (sum in FEATURE_NAMES order;
+ *                                                                  intercept absent = 0)
  *   ratio = uplift window ? clamp(base × factor, 0, 1) : base
  *
  * The uplift window is tested on the signal's time (the clock's when the payload has
@@ -13,6 +14,8 @@
  *
  * `contributions` holds weight × feature for each feature plus `uplift`, the amount the
  * uplift added (ratio − base), so the journal shows where every part of the ratio came from.
+ * A model with an intercept also shows it as `intercept` (absent otherwise, so the output of
+ * the article's model is unchanged).
  */
 import { FEATURE_NAMES, type FeatureName, type ModelVersion, type RatioUplift } from '../core/model.ts';
 import type { SignalPayload } from '../core/signal.ts';
@@ -60,16 +63,19 @@ export const DEFAULT_MODEL: Readonly<ModelVersion> = Object.freeze({
 
 export type ContributionName = FeatureName | 'uplift';
 
+/** The weighted terms; `intercept` only for a model that has one. */
+export type Contributions = Record<ContributionName, number> & { intercept?: number };
+
 /** Exactly the contract of `hedgehook model explain`. */
 export interface ModelOutput {
   ratio: number;
   features: Record<FeatureName, number>;
-  contributions: Record<ContributionName, number>;
+  contributions: Contributions;
   modelVersion: string;
 }
 
 export interface ModelEvaluation extends ModelOutput {
-  /** Σ weight × feature before any clamp. */
+  /** intercept + Σ weight × feature before any clamp. */
   weightedSum: number;
   /** clamp(weightedSum, 0, 1), before the uplift. */
   baseRatio: number;
@@ -86,8 +92,12 @@ export function upliftApplies(uplift: RatioUplift | null, time: number): boolean
 
 /** The model over already computed features. */
 export function evaluate(model: ModelVersion, features: FeatureSet): ModelEvaluation {
-  const contributions = {} as Record<ContributionName, number>;
+  const contributions = {} as Contributions;
   let weightedSum = 0;
+  if (model.intercept !== undefined && model.intercept !== 0) {
+    contributions.intercept = model.intercept;
+    weightedSum = model.intercept;
+  }
   for (const name of FEATURE_NAMES) {
     const term = model.weights[name] * features.values[name];
     contributions[name] = term;

@@ -48,6 +48,7 @@ export const modelVersionSchema = z.strictObject({
   kind: z.literal('linear'),
   version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'version: 1–64 letters, digits, ".", "_" or "-"'),
   weights: weightsSchema,
+  intercept: z.number().min(0, 'intercept must be ≥ 0').max(1, 'intercept must be ≤ 1').optional(),
   uplift: upliftSchema.nullable(),
   meta: z.strictObject({
     description: z.string().max(500).optional(),

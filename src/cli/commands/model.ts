@@ -16,6 +16,7 @@ import { featureSettings } from '../config.ts';
 import { dirOptions, existingJournal, whoAmI, withState, type DirOptions } from '../data-dir.ts';
 import { existingFile, loadConfig } from '../options.ts';
 import { openState } from '../service.ts';
+import { registerModelFit } from './model-fit.ts';
 
 /** JSON from a flag, or one line naming the flag. */
 function jsonFlag(flag: string, text: string): unknown {
@@ -47,6 +48,7 @@ function lastActivation(history: ModelActivation[], version: string): ModelActiv
 
 export function registerModel(program: Command): void {
   const model = program.command('model').description('inspect, switch and roll back hedge-model versions; explain a decision');
+  registerModelFit(model);
 
   dirOptions(model.command('list').description('every stored version, oldest first; * marks the active one'))
     .option('--json', 'print JSON')

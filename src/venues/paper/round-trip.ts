@@ -22,13 +22,15 @@ export function roundTrip<T>(trip: RoundTrip, apply: () => T, signal: AbortSigna
     const sentAt = clock.now();
     let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
     let answered = false;
-    const cancelArrival = clock.setTimer(Math.floor(latencyMs / 2), () => {
+    const arrive = () => {
+      if (outcome !== undefined) return;
       try {
         outcome = { ok: true, value: apply() };
       } catch (error) {
         outcome = { ok: false, error };
       }
-    });
+    };
+    const cancelArrival = clock.setTimer(Math.floor(latencyMs / 2), arrive);
     const onAbort = () => {
       if (answered) return;
       answered = true;
@@ -40,7 +42,13 @@ export function roundTrip<T>(trip: RoundTrip, apply: () => T, signal: AbortSigna
       if (answered) return;
       answered = true;
       signal?.removeEventListener('abort', onAbort);
-      // The arrival timer is due no later and was created first, so it has run.
+      // The request lands before its answer. The arrival timer is due first, but Node does
+      // not order timers of different durations (each duration is its own list, started
+      // from a cached loop time): under load the answer's can fire first.
+      if (outcome === undefined) {
+        cancelArrival();
+        arrive();
+      }
       if (outcome!.ok) resolve(outcome!.value);
       else reject(outcome!.error);
     });
