@@ -11,6 +11,7 @@ import { DEFAULT_CONTEXT } from '../model/explain-context.ts';
 import { DEFAULT_FEATURE_SETTINGS, type FeatureSettings } from '../model/features.ts';
 import { DEFAULT_EWMA_SETTINGS } from '../model/volatility.ts';
 import { riskLimitsSchema } from '../risk/guard.ts';
+import { alertsConfigSchema } from '../alerts/config.ts';
 import { DEFAULT_NOT_FOUND_FINAL_AFTER_MS } from '../execution/reconcile.ts';
 import { DEFAULT_ROUTING, type RoutingSettings } from '../execution/router.ts';
 import { paperVenueSettingsSchema } from '../venues/paper/settings.ts';
@@ -153,6 +154,8 @@ export const configSchema = z.strictObject({
   venues: z.array(venue).min(1).default(() => DEFAULT_VENUES.map((v) => paperVenueSettingsSchema.parse(v))),
   routing: routing.prefault({}),
   marketData: marketData.default({ kind: 'auto', exchange: 'binanceusdm', pollMs: 1_000 }),
+  /** Alert rules and the sink they post to (src/alerts/config.ts); no sink: the dashboard only. */
+  alerts: alertsConfigSchema.prefault({}),
 }).superRefine((config, ctx) => {
   const ids = new Set<string>();
   config.venues.forEach((v, i) => {

@@ -18,6 +18,8 @@ import { createMetrics } from '../server/metrics.ts';
 import { featureSettings, type Config } from './config.ts';
 import { resolveApiToken, resolveSources, type Announce } from './secrets.ts';
 import { openExecution, type ExecutionWiring } from './execution-wiring.ts';
+import { wireMonitoring } from './monitoring.ts';
+import { equityOf, reportLeg } from '../engine/telemetry-reports.ts';
 
 export interface ServiceOptions {
   config: Config;
@@ -68,7 +70,6 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     await journal.close();
     throw err;
   }
-  const metrics = createMetrics({ queueDepth: () => journal.depth(), dlqSize: () => journal.size() });
 
   // The ledger and the signal-fed volatility live in memory, rebuilt from the journal
   // (see src/engine/decision-state.ts for why not a table).
@@ -96,6 +97,29 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     market: execution.market,
     instrument: execution.instrument,
   });
+  const metrics = createMetrics({
+    queueDepth: () => journal.depth(),
+    dlqSize: () => journal.size(),
+    activeModel: async () => (await stores.models.active()).version,
+    killSwitch: () => stores.controls.killSwitch(),
+    positions: () => decision.positions(),
+    clock,
+  });
+  const monitoring = wireMonitoring({
+    alerts: config.alerts,
+    metrics,
+    clock,
+    logger,
+    dlq: journal,
+    controls: stores.controls,
+    positions: () => decision.positions(),
+    sources: sources.keys(),
+    env,
+  });
+  const telemetry = monitoring.telemetry;
+  const reportEquity = () => {
+    for (const e of equityOf(decision.positions(), config.account.equity)) telemetry.setEquity(e);
+  };
   const stage = createExecutionStage({
     clock,
     decision,
@@ -103,7 +127,13 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     venues: execution.venues,
     routing: execution.routing,
     notFoundFinalAfterMs: config.routing.notFoundFinalAfterMs,
+    onLegSettled: (leg) => reportLeg(telemetry, leg),
+    onRouted: (result) => {
+      for (const leg of result.unresolved) reportLeg(telemetry, leg);
+      reportEquity();
+    },
   });
+  reportEquity();
   const processSignal: SignalProcessor = (delivery) => {
     const p = delivery.payload;
     if (p.price !== undefined) execution.observeSignalPrice(p.symbol, p.price, p.time ?? delivery.receivedAt);
@@ -120,8 +150,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     retry: { maxAttempts: config.worker.maxAttempts, baseMs: config.worker.baseDelayMs, maxMs: config.worker.maxDelayMs },
     logger,
     random: Math.random,
-    onSettled: (state) => metrics.processed.inc({ state }),
-    onRetry: () => metrics.retries.inc(),
+    ...monitoring.workerHooks,
   });
 
   const server = buildServer({
@@ -132,6 +161,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     controls: stores.controls,
     positions: decision.positions,
     orders: stores.orders,
+    market: execution.describe,
     sources,
     clock,
     logger,
@@ -158,6 +188,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       // Order matters: refuse new webhooks, let answered ones finish their commit, drain
       // in-flight processing, and only then close the journal.
       stopping ??= (async () => {
+        monitoring.stop();
         server.startDraining();
         await server.app.close();
         await worker.stop();

@@ -38,8 +38,8 @@ export interface WorkerOptions {
   /** The jitter source in [0, 1): the wiring passes Math.random, tests and backtests a seeded one. */
   random: () => number;
   logger?: WorkerLogger;
-  /** After a signal reached a final state: hedged, skipped, rejected, or dead. */
-  onSettled?(state: SignalState, delivery: Delivery): void;
+  /** After a signal reached a final state: hedged, skipped, rejected, or dead (no outcome). */
+  onSettled?(state: SignalState, delivery: Delivery, outcome?: ProcessingOutcome): void;
   /** After a failed attempt was scheduled again, `delayMs` from now. */
   onRetry?(delivery: Delivery, error: ErrorInfo, delayMs: number): void;
   /** After a signal went to the dead-letter queue. */
@@ -258,12 +258,13 @@ export class Worker {
     }
 
     if (outcome) {
+      const settled = outcome;
       const state = outcome.state;
       try {
         await this.queue.settle(d, outcome, this.clock.now());
         this.count.processed++;
         this.log.debug?.({ signalId: d.id, state, attempt: d.attempt }, 'signal settled');
-        this.hook('onSettled', () => this.options.onSettled?.(state, d));
+        this.hook('onSettled', () => this.options.onSettled?.(state, d, settled));
         return;
       } catch (err) {
         // The journal could not write (retryable): leave the signal processing; it is claimed

@@ -13,6 +13,13 @@ import { SIGNAL_STATES, type SignalView } from '../core/signal.ts';
 import type { PositionView } from '../portfolio/positions.ts';
 import { bearerGuard } from './bearer.ts';
 
+/** `GET /api/market`: the market-data feed and the venues. */
+export interface MarketDescription {
+  kind: string;
+  description: string;
+  venues: { id: string; kind: string }[];
+}
+
 /** Where `GET /api/positions` reads the ledger (the decision stage's, in the wiring). */
 export type PositionsSource = () => PositionView[] | Promise<PositionView[]>;
 
@@ -25,6 +32,8 @@ interface ApiDeps {
   positions: PositionsSource;
   /** The order legs; without it (no execution wired) orders come from the settled outcome only. */
   orders?: OrderStore;
+  /** What the prices are and where they come from (a simulated feed must say so). */
+  market?: () => MarketDescription;
   apiToken?: string;
 }
 
@@ -154,6 +163,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     });
 
     api.get('/api/positions', async () => ({ positions: await deps.positions() }));
+
+    api.get('/api/market', async () => deps.market?.() ?? { kind: 'none', description: 'no market data wired', venues: [] });
 
     api.get('/api/models', async () => {
       const [models, active, activations] = await Promise.all([deps.models.list(), deps.models.active(), deps.models.activations()]);

@@ -12,12 +12,15 @@ import type { SourceSettings } from '../ingest/source.ts';
 import type { Metrics } from './metrics.ts';
 import type { OrderStore } from '../core/orders.ts';
 import { registerWebhooks } from './webhooks.ts';
-import { registerApi, type PositionsSource } from './api.ts';
+import { registerApi, type MarketDescription, type PositionsSource } from './api.ts';
 import { registerHealth } from './health.ts';
+import { registerDashboard } from './dashboard-api.ts';
 
 export interface ServerOptions {
   /** Order legs for `GET /api/orders` and the orders of a signal (absent: none wired). */
   orders?: OrderStore;
+  /** `GET /api/market`: the market-data feed (labelled when simulated) and the venues. */
+  market?: () => MarketDescription;
   journal: Journal;
   queue: SignalQueue;
   dlq: DeadLetterQueue;
@@ -65,6 +68,7 @@ export function buildServer(options: ServerOptions): Server {
   registerHealth(app, { journal: options.journal, state, metrics: options.metrics, apiToken: options.apiToken });
   registerWebhooks(app, { ...options, state });
   registerApi(app, options);
+  registerDashboard(app, options);
 
   return {
     app,

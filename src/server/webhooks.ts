@@ -27,6 +27,9 @@ type Outcome = 'accepted' | 'duplicate' | 'rejected';
 declare module 'fastify' {
   interface FastifyRequest {
     hhOutcome?: Outcome;
+    /** For the live event: the signal id when journaled, the HH_ERR_ code when rejected. */
+    hhSignalId?: string;
+    hhReason?: string;
   }
 }
 
@@ -66,9 +69,7 @@ export function registerWebhooks(app: FastifyInstance, deps: WebhookDeps): void 
 
     scope.addHook('onResponse', async (req, reply) => {
       const source = sourceLabel(deps, (req.params as { source?: string }).source ?? '');
-      const outcome = req.hhOutcome ?? 'rejected';
-      deps.metrics.webhooks.inc({ source, outcome });
-      deps.metrics.ackLatency.observe({ source, outcome }, reply.elapsedTime / 1000);
+      deps.metrics.observeWebhook(source, req.hhOutcome ?? 'rejected', reply.elapsedTime, req.hhSignalId, req.hhReason);
     });
 
     scope.setErrorHandler(async (err: FastifyError, req, reply) => {
@@ -89,6 +90,7 @@ export function registerWebhooks(app: FastifyInstance, deps: WebhookDeps): void 
       );
       const result = await deps.journal.append(signal);
       req.hhOutcome = result.status;
+      req.hhSignalId = result.id;
       if (result.status === 'duplicate') return reply.code(200).send({ id: result.id, duplicate: true });
       return reply.code(202).send({ id: result.id, seq: result.seq });
     });
@@ -105,6 +107,7 @@ function reject(deps: WebhookDeps, req: FastifyRequest, reply: FastifyReply, err
   const source = (req.params as { source?: string }).source ?? '';
   const settings = deps.sources.get(source);
   req.hhOutcome = 'rejected';
+  req.hhReason = err.code;
   deps.metrics.rejections.inc({ source: sourceLabel(deps, source), reason: err.code });
   deps.journal.recordRejection({
     at: deps.clock.now(),
