@@ -171,12 +171,25 @@ test('halt and resume on a data dir', () => {
   userError(run(['halt', '--data-dir', join(dir, 'missing')]), /no journal at/);
 });
 
+/**
+ * GET with one retry on a network error: a keep-alive socket the service closed while the
+ * machine was busy (the CLI steps in between take seconds under load) fails the next
+ * request on it; a GET is safe to send again.
+ */
+async function get(url: string): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch {
+    return fetch(url);
+  }
+}
+
 type SettledView = { state: string; reason: string | null; decision: Record<string, unknown> | null; orders: unknown[] };
 
 async function settled(url: string, id: string): Promise<SettledView> {
   // Polls until the worker settled the signal; the test's own timeout is the only limit.
   for (;;) {
-    const view = (await (await fetch(`${url}/api/signals/${id}`)).json()) as SettledView;
+    const view = (await (await get(`${url}/api/signals/${id}`)).json()) as SettledView;
     if (view.state !== 'received' && view.state !== 'processing') return view;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -209,7 +222,7 @@ test('halt from the CLI reaches a running service: its next signal is skipped wi
     const during = await settled(service.url, await post(service.url, { ...payload, action: 'update' }));
     assert.equal(during.state, 'skipped');
     assert.match(during.reason!, /^HH_RISK_HALTED: kill switch engaged/);
-    assert.equal((await (await fetch(`${service.url}/api/halt`)).json() as { halted: boolean; reason: string }).reason, 'venue maintenance');
+    assert.equal((await (await get(`${service.url}/api/halt`)).json() as { halted: boolean; reason: string }).reason, 'venue maintenance');
 
     assert.equal(run(['resume', '--data-dir', dir]).code, 0);
     const after = await settled(service.url, await post(service.url, { ...payload, action: 'update' }));
@@ -220,12 +233,12 @@ test('halt from the CLI reaches a running service: its next signal is skipped wi
     writeFileSync(join(dir, 'fit.json'), JSON.stringify(FITTED));
     assert.equal(run(['model', 'add', '--file', join(dir, 'fit.json'), '--data-dir', dir]).code, 0);
     assert.equal(run(['model', 'use', FITTED.version, '--data-dir', dir]).code, 0);
-    const models = (await (await fetch(`${service.url}/api/models`)).json()) as { active: string };
+    const models = (await (await get(`${service.url}/api/models`)).json()) as { active: string };
     assert.equal(models.active, FITTED.version);
     const next = await settled(service.url, await post(service.url, { ...payload, action: 'update' }));
     assert.equal(next.decision?.modelVersion, FITTED.version);
 
-    const positions = (await (await fetch(`${service.url}/api/positions`)).json()) as { positions: { account: string; main: { side: string; size: number } }[] };
+    const positions = (await (await get(`${service.url}/api/positions`)).json()) as { positions: { account: string; main: { side: string; size: number } }[] };
     assert.deepEqual(positions.positions.map((p) => [p.account, p.main.side, p.main.size]), [['main', 'long', 50_000]]);
   } finally {
     service.child.kill('SIGTERM');
