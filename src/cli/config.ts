@@ -126,6 +126,8 @@ export const configSchema = z.strictObject({
     riskTolerance: z.number().min(0).max(1).default(DEFAULT_CONTEXT.riskTolerance),
     /** Account equity in USDT: the position's leverage-scaled notional is measured against it. */
     equity: z.number().positive().default(DEFAULT_CONTEXT.equity),
+    /** The venue holding the strategy's own position: a payload without `position` reads it from there. */
+    positionVenue: z.string().min(1).optional(),
   }).prefault({}),
   /** How the features are scaled (src/model/features.ts) and how volatility is estimated. */
   model: z.strictObject({
@@ -162,6 +164,9 @@ export const configSchema = z.strictObject({
     if (ids.has(v.id)) ctx.addIssue({ code: 'custom', path: ['venues', i, 'id'], message: `duplicate venue id "${v.id}"` });
     ids.add(v.id);
   });
+  if (config.account.positionVenue !== undefined && !ids.has(config.account.positionVenue)) {
+    ctx.addIssue({ code: 'custom', path: ['account', 'positionVenue'], message: `no venue "${config.account.positionVenue}" in venues` });
+  }
   config.routing.order?.forEach((id, i) => {
     if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['routing', 'order', i], message: `no venue "${id}" in venues (have: ${[...ids].join(', ')})` });
   });

@@ -127,6 +127,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     venues: execution.venues,
     routing: execution.routing,
     notFoundFinalAfterMs: config.routing.notFoundFinalAfterMs,
+    ...(config.account.positionVenue !== undefined ? { positionVenue: config.account.positionVenue } : {}),
     onLegSettled: (leg) => reportLeg(telemetry, leg),
     onRouted: (result) => {
       for (const leg of result.unresolved) reportLeg(telemetry, leg);

@@ -38,7 +38,7 @@ import { TRX_USDT_PERP, type InstrumentSpec } from '../core/instrument.ts';
 import type { MarketPriceSource } from '../core/market.ts';
 import type { ModelStore, ModelVersion } from '../core/model.ts';
 import type { Delivery, SignalProcessor } from '../core/ports.ts';
-import type { ProcessingOutcome, SignalPayload } from '../core/signal.ts';
+import type { PositionReport, ProcessingOutcome, SignalPayload } from '../core/signal.ts';
 import { DEFAULT_FEATURE_SETTINGS, type FeatureContext, type FeatureSettings } from '../model/features.ts';
 import { evaluateSignal, type ModelEvaluation } from '../model/linear-model.ts';
 import { netHedge, otherSymbolsHedgeNotional, type Ledger, type PositionView } from '../portfolio/positions.ts';
@@ -84,6 +84,8 @@ export interface DecisionInput {
   recentOrderTimes: readonly number[];
   /** Prices to value the account's other hedges at (symbol → price). */
   marks: Readonly<Record<string, number>>;
+  /** The main position as the position venue reports it; used when the payload has none. */
+  venuePosition?: PositionReport;
 }
 
 function referencePrice(input: DecisionInput): { price: number | undefined; source: PriceSource } {
@@ -150,6 +152,7 @@ export function decideSignal(input: DecisionInput): HedgeDecision {
   // The features value the position at the market price, else the signal's, else the entry:
   // the same order as referencePrice, which only adds the last price seen in a signal.
   if (priceSource === 'market' || priceSource === 'last-signal') context.markPrice = price;
+  if (input.venuePosition && !payload.position) context.position = input.venuePosition;
 
   let evaluation: ModelEvaluation;
   try {
@@ -189,11 +192,18 @@ export function decideSignal(input: DecisionInput): HedgeDecision {
   if (!input.instrument) return early(reason('HH_RISK_UNKNOWN_INSTRUMENT', { symbol: payload.symbol }));
   if (price === undefined || !(price > 0)) {
     // Nothing to value, and nothing to hedge either: the missing position is the reason.
-    if (!payload.position && payload.action !== 'close') return early(reason('HH_RISK_NO_POSITION', { action: payload.action }));
+    if (!payload.position && !input.venuePosition && payload.action !== 'close') return early(reason('HH_RISK_NO_POSITION', { action: payload.action }));
     return early(reason('HH_RISK_NO_PRICE', { symbol: payload.symbol }));
   }
 
-  const target = computeTarget({ payload, ratio: evaluation.ratio, currentHedge, instrument: input.instrument, price });
+  const target = computeTarget({
+    payload,
+    ratio: evaluation.ratio,
+    currentHedge,
+    instrument: input.instrument,
+    price,
+    ...(input.venuePosition && !payload.position ? { venuePosition: input.venuePosition } : {}),
+  });
   const risk = checkRisk({
     now,
     signal: payload,
@@ -256,8 +266,11 @@ export interface DecisionStageOptions {
 }
 
 export interface DecisionStage {
-  /** Decides one delivery (and applies its position report); no order is sent. */
-  decide(delivery: Delivery): Promise<HedgeDecision>;
+  /**
+   * Decides one delivery (and applies its position report); no order is sent.
+   * `venuePosition`: the main position read from the position venue, for a payload without one.
+   */
+  decide(delivery: Delivery, venuePosition?: PositionReport): Promise<HedgeDecision>;
   /** `decide`, then the outcome without execution (see outcomeFor). */
   process: SignalProcessor;
   /** `GET /api/positions`: valued at the market source's prices when one is wired. */
@@ -291,7 +304,7 @@ export function createDecisionStage(options: DecisionStageOptions): DecisionStag
     return marks;
   };
 
-  const decide = async (delivery: Delivery): Promise<HedgeDecision> => {
+  const decide = async (delivery: Delivery, venuePosition?: PositionReport): Promise<HedgeDecision> => {
     const [model, killSwitch] = await Promise.all([models.active(), controls.killSwitch()]);
     // Everything below runs without yielding: the state of this key cannot change under it.
     const now = clock.now();
@@ -316,8 +329,12 @@ export function createDecisionStage(options: DecisionStageOptions): DecisionStag
       recentOrderTimes: state.recentOrderTimes(payload.account, now),
       // Only the account's other hedges are valued with these: none, no work.
       marks: hasHedges(state.ledger) ? { ...vol.lastPrices(), ...marketMarks() } : NO_MARKS,
+      ...(venuePosition ? { venuePosition } : {}),
     });
-    if (decision.outcome !== 'rejected') state.reportSignal(payload, now);
+    if (decision.outcome !== 'rejected') {
+      state.reportSignal(payload, now);
+      if (venuePosition && !payload.position && payload.action !== 'close') state.reportVenuePosition(payload.account, payload.symbol, venuePosition, now);
+    }
     return decision;
   };
   const process: SignalProcessor = async (delivery: Delivery): Promise<ProcessingOutcome> => outcomeFor(await decide(delivery));

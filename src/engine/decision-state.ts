@@ -19,11 +19,11 @@
  * this object is only touched synchronously between awaits, so updates cannot interleave.
  */
 import type { Journal } from '../core/ports.ts';
-import type { SignalPayload, SignalView } from '../core/signal.ts';
+import type { PositionReport, SignalPayload, SignalView } from '../core/signal.ts';
 import { SignalPriceVolatility } from '../model/signal-volatility.ts';
 import { DEFAULT_EWMA_SETTINGS, type EwmaSettings } from '../model/volatility.ts';
 import { SETTLED_LEG_STATUSES, type OrderLeg, type OrderStore } from '../core/orders.ts';
-import { applyFill, EMPTY_LEDGER, mainKey, positionsView, reportMainFromSignal, type Fill, type Ledger, type PositionView } from '../portfolio/positions.ts';
+import { applyFill, reportMain, EMPTY_LEDGER, mainKey, positionsView, reportMainFromSignal, type Fill, type Ledger, type PositionView } from '../portfolio/positions.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -46,6 +46,11 @@ export class DecisionState {
   /** Applies a signal's view of the main position (its `position`, or flat on `close`). */
   reportSignal(payload: SignalPayload, at: number): void {
     this.currentLedger = reportMainFromSignal(this.currentLedger, payload, at);
+  }
+
+  /** The main position as the position venue reported it (a payload without one). */
+  reportVenuePosition(account: string, symbol: string, position: PositionReport, at: number): void {
+    this.currentLedger = reportMain(this.currentLedger, { account, symbol, position, at, source: 'venue' });
   }
 
   /** A fill of a hedge (or unwind) leg; each settled leg is applied once. */

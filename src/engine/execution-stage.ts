@@ -23,8 +23,9 @@ import { Decimal } from '../core/decimal.ts';
 import { HedgehookError } from '../core/errors.ts';
 import { orderView, type OrderLeg, type OrderStore } from '../core/orders.ts';
 import type { Delivery, SignalProcessor } from '../core/ports.ts';
-import type { ProcessingOutcome } from '../core/signal.ts';
+import type { PositionReport, ProcessingOutcome } from '../core/signal.ts';
 import type { Venue } from '../core/venue.ts';
+import { withDeadline } from '../execution/leg.ts';
 import { isSettled, reconcileLegs, DEFAULT_NOT_FOUND_FINAL_AFTER_MS } from '../execution/reconcile.ts';
 import { route, type RouteRequest, type RouteResult, type RoutingSettings } from '../execution/router.ts';
 import { legKey } from '../portfolio/positions.ts';
@@ -39,6 +40,11 @@ export interface ExecutionStageOptions {
   routing: RoutingSettings;
   /** After this long, a leg its venue does not know never reached it (reconcile.ts). */
   notFoundFinalAfterMs?: number;
+  /**
+   * The venue holding the strategy's own (main) position: a payload without `position` has
+   * it read from there (DESIGN.md, "Signal payload"). Absent: such a signal has no position.
+   */
+  positionVenue?: string;
   /** Called once per leg when it settles (metrics, dashboard). */
   onLegSettled?(leg: OrderLeg): void;
   /** Called once per routed order with the router's result. */
@@ -83,7 +89,11 @@ export function createExecutionStage(options: ExecutionStageOptions): ExecutionS
       }
     }
 
-    const decision = await options.decision.decide(delivery);
+    const p = delivery.payload;
+    const venuePosition = !p.position && p.action !== 'close' && options.positionVenue !== undefined
+      ? await readMainPosition(venues, options.positionVenue, p.account, p.symbol, state.ledger.hedges, clock, routing.cancelTimeoutMs)
+      : undefined;
+    const decision = await options.decision.decide(delivery, venuePosition);
     if (decision.outcome !== 'hedge' || !decision.order) return finalOutcome(decision, prior);
 
     const intent = decision.order;
@@ -148,4 +158,42 @@ function reduceCapacity(
     if (reducible.sign() > 0) cap.set(id, reducible.toNumber());
   }
   return cap;
+}
+
+/**
+ * The main position on the position venue: what the venue reports for the symbol, less
+ * our own hedge there (in one-way mode a hedge in the same account nets into the venue's
+ * figure; in hedge mode the venue reports both sides and ours is the one opposite the
+ * main). Read with a deadline; a venue that cannot answer fails the attempt (retryable),
+ * so the signal is retried rather than decided without its position.
+ */
+async function readMainPosition(
+  venues: ReadonlyMap<string, Venue>,
+  venueId: string,
+  account: string,
+  symbol: string,
+  hedges: Readonly<Record<string, { size: string }>>,
+  clock: Clock,
+  timeoutMs: number,
+): Promise<PositionReport> {
+  const venue = venues.get(venueId);
+  if (!venue) throw new HedgehookError('HH_ERR_CONFIG_INVALID', `account.positionVenue "${venueId}" is not a configured venue`);
+  const positions = await withDeadline(clock, timeoutMs, (signal) => venue.positions([symbol], signal));
+  const ours = Decimal.from(hedges[legKey(account, symbol, venueId)]?.size ?? 0);
+  let net = Decimal.ZERO;
+  const sides = positions.filter((x) => x.symbol === symbol);
+  const hedgeMode = sides.some((x) => x.positionSide !== undefined);
+  for (const x of sides) net = net.add(x.size);
+  // Hedge mode: the side opposite our hedge is the main; one-way: remove our hedge from the net.
+  if (hedgeMode) {
+    net = Decimal.ZERO;
+    for (const x of sides) if (ours.sign() === 0 || Decimal.from(x.size).sign() !== ours.sign()) net = net.add(x.size);
+  } else {
+    net = net.sub(ours);
+  }
+  const entry = sides.find((x) => x.entryPrice !== undefined && Decimal.from(x.size).sign() === net.sign());
+  const report: PositionReport = { side: net.sign() > 0 ? 'long' : net.sign() < 0 ? 'short' : 'flat', size: net.abs().toNumber() };
+  if (entry?.entryPrice !== undefined) report.entryPrice = entry.entryPrice;
+  if (entry?.leverage !== undefined) report.leverage = entry.leverage;
+  return report;
 }

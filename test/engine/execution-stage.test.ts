@@ -40,7 +40,7 @@ const OPEN: SignalPayload = {
 };
 const CLOSE: SignalPayload = { account: 'main', symbol: 'TRX/USDT:USDT', action: 'close', price: 0.2412, time: T };
 
-function rig(adapter: Adapter, options: { routing?: Partial<RoutingSettings>; maxAttempts?: number } = {}) {
+function rig(adapter: Adapter, options: { routing?: Partial<RoutingSettings>; maxAttempts?: number; positionVenue?: string } = {}) {
   const h = adapter.open();
   const clock = new ManualClock(T + 1_000);
   let orders: OrderStore = new MemoryOrderStore();
@@ -64,7 +64,14 @@ function rig(adapter: Adapter, options: { routing?: Partial<RoutingSettings>; ma
       account: { equity: 10_000, riskTolerance: 0.5 },
       limits: { ...DEFAULT_RISK_LIMITS, maxSignalAgeMs: 3_600_000 },
     });
-    return createExecutionStage({ clock, decision, orders, venues: venues as Map<string, Venue>, routing: { ...DEFAULT_ROUTING, ...options.routing } });
+    return createExecutionStage({
+      clock,
+      decision,
+      orders,
+      venues: venues as Map<string, Venue>,
+      routing: { ...DEFAULT_ROUTING, ...options.routing },
+      ...(options.positionVenue !== undefined ? { positionVenue: options.positionVenue } : {}),
+    });
   };
   const stage = makeStage(state);
   const worker = new Worker({
@@ -171,6 +178,28 @@ for (const adapter of ADAPTERS) {
         const placed = ordersOf(replayed).filter((o) => o.filled > 0);
         assert.deepEqual(placed.map((o) => [o.clientOrderId, o.filled]), [[clientOrderId(view.id, 4), 37_945]]);
         assert.equal(r.venues.get('primary')!.submitted().filter((o) => o.filled > 0).length, 1);
+      } finally {
+        await r.done();
+      }
+    });
+
+    test('a payload without a position has it read from the position venue, less our own hedge there', GUARD, async () => {
+      const r = rig(adapter, { positionVenue: 'primary' });
+      try {
+        // The strategy's own long 50 000 TRX sits on the primary account, in one-way mode.
+        r.venues.get('primary')!.script = { price: 0.2412, basePosition: 50_000 };
+        const { position: _, ...noPosition } = OPEN;
+        const view = await r.send(noPosition);
+        assert.equal(view.state, 'hedged', view.outcome?.reason);
+        const decision = view.outcome!.decision as { targetHedge: number; inputs: Record<string, unknown> };
+        assert.equal(decision.targetHedge, -37_945, 'the same hedge as when the payload reports long 50 000 at 10×');
+        assert.deepEqual(ordersOf(view).map((o) => [o.venue, o.side, o.amount]), [['primary', 'sell', 37_945]]);
+        assert.equal(r.state.positions().find((p) => p.symbol === 'TRX/USDT:USDT')!.main!.source, 'venue');
+
+        // The venue now nets to 12 055; without our 37 945 short the main is still 50 000: no change.
+        const again = await r.send({ ...noPosition, action: 'update' });
+        assert.equal(again.state, 'skipped');
+        assert.match(again.outcome!.reason!, /HH_RISK_NO_CHANGE/);
       } finally {
         await r.done();
       }

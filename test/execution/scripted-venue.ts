@@ -31,6 +31,8 @@ export interface Script {
   lookupError?: () => Error;
   book?: OrderBook;
   takerFee?: number;
+  /** The account's own position outside our orders (signed); positions() adds our fills. */
+  basePosition?: number;
 }
 
 interface Held {
@@ -147,8 +149,11 @@ export class ScriptedVenue implements Venue {
     return h ? { ...h.view } : undefined;
   }
 
+  /** One-way mode: the base position plus every fill of ours, netted. */
   async positions(): Promise<VenuePosition[]> {
-    return [];
+    let size = this.script.basePosition ?? 0;
+    for (const h of this.orders.values()) size += h.view.side === 'buy' ? h.view.filled : -h.view.filled;
+    return size === 0 ? [] : [{ symbol: 'TRX/USDT:USDT', size, entryPrice: this.script.price ?? 0.24, leverage: 10 }];
   }
   async balance(): Promise<VenueBalance> {
     return { currency: 'USDT', equity: 10_000, available: 10_000 };
