@@ -6,57 +6,12 @@
  *
  * Timers due at the same instant fire in the order they were set (as setTimeout does).
  */
-import type { Clock } from '../core/clock.ts';
+import { ManualClock } from '../core/clock.ts';
 import { HedgehookError } from '../core/errors.ts';
 
 const MICROTASK_TURNS = 500;
 
-interface Timer {
-  at: number;
-  id: number;
-  fn: () => void;
-}
-
-export class SimulatedClock implements Clock {
-  private current: number;
-  /** Kept sorted by (at, id); the engine has at most a handful pending at a time. */
-  private timers: Timer[] = [];
-  private nextId = 0;
-
-  constructor(start = 0) {
-    this.current = start;
-  }
-
-  now(): number {
-    return this.current;
-  }
-
-  setTimer(ms: number, fn: () => void): () => void {
-    const timer: Timer = { at: this.current + Math.max(0, ms), id: this.nextId++, fn };
-    let i = this.timers.length;
-    while (i > 0 && this.timers[i - 1]!.at > timer.at) i--;
-    this.timers.splice(i, 0, timer);
-    return () => {
-      const k = this.timers.indexOf(timer);
-      if (k >= 0) this.timers.splice(k, 1);
-    };
-  }
-
-  /** When the next timer is due, if any. */
-  nextTimerAt(): number | undefined {
-    return this.timers[0]?.at;
-  }
-
-  /** Moves to `time` (never backwards), firing the timers due on the way, in order. */
-  advanceTo(time: number): void {
-    while (this.timers.length > 0 && this.timers[0]!.at <= time) {
-      const timer = this.timers.shift()!;
-      if (timer.at > this.current) this.current = timer.at;
-      timer.fn();
-    }
-    if (time > this.current) this.current = time;
-  }
-
+export class SimulatedClock extends ManualClock {
   /**
    * Waits for `work` while driving simulated time: every time the engine has nothing left
    * to do but wait for a timer, time jumps to that timer. Rejects when the work waits for

@@ -19,10 +19,14 @@ export const systemClock: Clock = {
   },
 };
 
-/** A clock that moves only when told to; for tests and the backtest's simulated time. */
+/**
+ * A clock that moves only when told to; for tests and the backtest's simulated time.
+ * Timers due at the same instant fire in the order they were set (as setTimeout does).
+ */
 export class ManualClock implements Clock {
   private current: number;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
+  /** Kept sorted by (at, id); the engine has at most a handful pending at a time. */
+  private timers: { at: number; id: number; fn: () => void }[] = [];
   private nextId = 0;
 
   constructor(start = 0) {
@@ -34,28 +38,38 @@ export class ManualClock implements Clock {
   }
 
   setTimer(ms: number, fn: () => void): () => void {
-    const id = this.nextId++;
-    this.timers.push({ at: this.current + Math.max(0, ms), fn, id });
+    const timer = { at: this.current + Math.max(0, ms), id: this.nextId++, fn };
+    let i = this.timers.length;
+    while (i > 0 && this.timers[i - 1]!.at > timer.at) i--;
+    this.timers.splice(i, 0, timer);
     return () => {
-      this.timers = this.timers.filter((t) => t.id !== id);
+      const k = this.timers.indexOf(timer);
+      if (k >= 0) this.timers.splice(k, 1);
     };
   }
 
-  /** Moves time forward, firing due timers in time order (ties in creation order). */
-  advance(ms: number): void {
-    const target = this.current + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t.id !== due.id);
-      this.current = Math.max(this.current, due.at);
-      due.fn();
+  /** When the next timer is due, if any. */
+  nextTimerAt(): number | undefined {
+    return this.timers[0]?.at;
+  }
+
+  /** Moves to `time` (never backwards), firing the timers due on the way, in order. */
+  advanceTo(time: number): void {
+    while (this.timers.length > 0 && this.timers[0]!.at <= time) {
+      const timer = this.timers.shift()!;
+      if (timer.at > this.current) this.current = timer.at;
+      timer.fn();
     }
-    this.current = target;
+    if (time > this.current) this.current = time;
+  }
+
+  /** Moves time forward by `ms`, firing due timers in time order. */
+  advance(ms: number): void {
+    this.advanceTo(this.current + ms);
   }
 
   set(ms: number): void {
-    if (ms >= this.current) this.advance(ms - this.current);
+    this.advanceTo(ms);
   }
 
   pendingTimers(): number {
