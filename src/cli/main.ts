@@ -9,6 +9,7 @@ import { registerBacktest } from './commands/backtest.ts';
 import { registerData } from './commands/data.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerHalt } from './commands/halt.ts';
+import { registerMigrate } from './commands/migrate.ts';
 import { registerModel } from './commands/model.ts';
 import { registerSend } from './commands/send.ts';
 import { registerServe } from './commands/serve.ts';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerDlq(program);
   registerModel(program);
   registerHalt(program);
+  registerMigrate(program);
   registerData(program);
   registerBacktest(program);
   return program;

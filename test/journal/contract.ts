@@ -1,6 +1,7 @@
 /**
  * The journal contract: Journal, SignalQueue and DeadLetterQueue semantics every adapter
- * must have. Registered once per adapter (memory.test.ts, sqlite.test.ts).
+ * must have. Registered once per adapter (memory.test.ts, sqlite.test.ts, and PostgreSQL in
+ * test/integration/scale-out-postgres.test.ts).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,14 +10,30 @@ import type { Delivery } from '../../src/core/ports.ts';
 import type { JournalStore } from '../../src/journal/types.ts';
 import { makeSignal, nextTurn, retryable, type Adapter, type Harness } from './fixtures.ts';
 
+/** What breaking writes returns: the cure. A server-backed store may need to await both. */
+export type Heal = () => void | Promise<void>;
+
+/**
+ * The adapter as the contract needs it: the in-process ones (fixtures.ts) fit; a store on a
+ * real server (PostgreSQL, test/integration/) opens and breaks asynchronously.
+ */
+export interface ContractHarness extends Omit<Harness, 'breakWrites'> {
+  breakWrites(): Heal | Promise<Heal>;
+}
+
+export interface ContractAdapter {
+  name: string;
+  open(): ContractHarness | Promise<ContractHarness>;
+}
+
 const T0 = 1_800_000_000_000;
 
 function isUnavailable(err: unknown): boolean {
   return err instanceof HedgehookError && err.code === 'HH_ERR_JOURNAL_UNAVAILABLE';
 }
 
-async function withHarness(adapter: Adapter, fn: (h: Harness, j: JournalStore) => Promise<void>): Promise<void> {
-  const h = adapter.open();
+async function withHarness(adapter: Adapter | ContractAdapter, fn: (h: ContractHarness, j: JournalStore) => Promise<void>): Promise<void> {
+  const h = await adapter.open();
   try {
     await fn(h, h.journal);
   } finally {
@@ -33,7 +50,7 @@ async function claimIds(j: JournalStore, max: number, now: number): Promise<Deli
   return j.claim(max, now);
 }
 
-export function journalContract(adapter: Adapter): void {
+export function journalContract(adapter: Adapter | ContractAdapter): void {
   describe(`journal contract: ${adapter.name}`, () => {
     describe('append', () => {
       test('append then get: the stored signal, received, with its payload', () =>
@@ -130,9 +147,9 @@ export function journalContract(adapter: Adapter): void {
       test('a failing batch rejects every append with HH_ERR_JOURNAL_UNAVAILABLE and keeps none of them', () =>
         withHarness(adapter, async (h, j) => {
           await j.append(makeSignal(1));
-          const heal = h.breakWrites();
+          const heal = await h.breakWrites();
           const results = await Promise.allSettled([2, 3, 4].map((n) => j.append(makeSignal(n))));
-          heal();
+          await heal();
           assert.equal(results.length, 3);
           for (const r of results) {
             assert.equal(r.status, 'rejected');
@@ -177,11 +194,11 @@ export function journalContract(adapter: Adapter): void {
 
       test('a rejection that cannot be stored never throws; it is counted as lost', () =>
         withHarness(adapter, async (h, j) => {
-          const heal = h.breakWrites();
+          const heal = await h.breakWrites();
           assert.doesNotThrow(() => j.recordRejection({ at: T0, source: 'default', remoteAddr: 'x', status: 401, code: 'HH_ERR_SIGNATURE_INVALID', reason: 'r' }));
           await nextTurn();
           await nextTurn();
-          heal();
+          await heal();
           assert.equal(j.stats().rejectionsLost, 1);
           assert.deepEqual(await j.listRejections(), []);
         }));
@@ -213,9 +230,9 @@ export function journalContract(adapter: Adapter): void {
       test('isWritable is true on a healthy store and false when writes fail', () =>
         withHarness(adapter, async (h, j) => {
           assert.equal(await j.isWritable(), true);
-          const heal = h.breakWrites();
+          const heal = await h.breakWrites();
           assert.equal(await j.isWritable(), false);
-          heal();
+          await heal();
           assert.equal(await j.isWritable(), true);
         }));
     });

@@ -7,13 +7,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { InMemoryControlStore, type ControlStore } from '../../src/core/controls.ts';
+import { InMemoryControlStore } from '../../src/core/controls.ts';
 import { isHedgehookError } from '../../src/core/errors.ts';
 import { SqliteControlStore, SqliteModelStore, latestVersion, migrate, openSqliteJournal, openSqliteState } from '../../src/journal/sqlite/index.ts';
 import { MIGRATIONS } from '../../src/journal/sqlite/index.ts';
 import { silentLogger } from '../../src/journal/types.ts';
 import { DEFAULT_MODEL, parseModelVersion } from '../../src/model/registry.ts';
 import { FITTED, modelStoreContract } from '../model/model-store-contract.ts';
+import { controlContract } from './control-store-contract.ts';
 import { tempDir } from './fixtures.ts';
 
 const OPTIONS = { defaultModel: DEFAULT_MODEL, validate: parseModelVersion };
@@ -136,29 +137,6 @@ describe('SqliteModelStore on a file', () => {
     }
   });
 });
-
-function controlContract(name: string, open: () => { store: ControlStore; cleanup(): void }) {
-  describe(`${name} (the ControlStore contract)`, () => {
-    it('is not halted at first; halt and resume record who, when and why', async () => {
-      const { store, cleanup } = open();
-      try {
-        assert.deepEqual(await store.killSwitch(), { halted: false });
-        assert.deepEqual(await store.halt({ by: 'alice', at: 100, reason: 'exchange maintenance' }), { halted: true, by: 'alice', at: 100, reason: 'exchange maintenance' });
-        assert.deepEqual(await store.killSwitch(), { halted: true, by: 'alice', at: 100, reason: 'exchange maintenance' });
-        assert.deepEqual(await store.halt({ by: 'bob', at: 150 }), { halted: true, by: 'bob', at: 150 });
-        assert.deepEqual(await store.resume({ by: 'carol', at: 200 }), { halted: false, by: 'carol', at: 200 });
-        assert.deepEqual(await store.killSwitch(), { halted: false, by: 'carol', at: 200 });
-        assert.deepEqual(await store.history(), [
-          { action: 'halt', by: 'alice', at: 100, reason: 'exchange maintenance' },
-          { action: 'halt', by: 'bob', at: 150 },
-          { action: 'resume', by: 'carol', at: 200 },
-        ]);
-      } finally {
-        cleanup();
-      }
-    });
-  });
-}
 
 controlContract('InMemoryControlStore', () => ({ store: new InMemoryControlStore(), cleanup() {} }));
 controlContract('SqliteControlStore', () => {

@@ -28,10 +28,10 @@ export interface StoreFixture {
 
 const code = (c: string) => (e: unknown) => isHedgehookError(e) && e.code === c;
 
-export function modelStoreContract(name: string, open: () => StoreFixture): void {
+export function modelStoreContract(name: string, open: () => StoreFixture | Promise<StoreFixture>): void {
   describe(`${name} (the ModelStore contract)`, () => {
     const withStore = (fn: (store: ModelStore) => Promise<void>) => async () => {
-      const f = open();
+      const f = await open();
       try {
         await fn(f.store);
       } finally {

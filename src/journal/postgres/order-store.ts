@@ -1,0 +1,156 @@
+/**
+ * Order legs in PostgreSQL (migration 003), the semantics of the SQLite store: upsert by
+ * client order id, the identity of a leg fixed at creation, only what the venue reports
+ * changes. The UNIQUE client order id is what makes a redelivered signal (its first process
+ * was killed mid-way) find the leg instead of sending a second order, whichever process
+ * finishes it. A second leg with the same (signal, leg) under another id is refused.
+ */
+import { HedgehookError } from '../../core/errors.ts';
+import type { OrderLeg, OrderListQuery, OrderStore, StoredOrderLeg } from '../../core/orders.ts';
+import type { PostgresDatabase } from './database.ts';
+
+interface LegRow {
+  id: number;
+  client_order_id: string;
+  signal_id: string;
+  account: string;
+  leg: number;
+  venue: string;
+  purpose: OrderLeg['purpose'];
+  symbol: string;
+  side: OrderLeg['side'];
+  amount: string;
+  type: OrderLeg['type'];
+  price: string | null;
+  reduce_only: boolean;
+  status: OrderLeg['status'];
+  filled: string;
+  average_price: string | null;
+  fee: string;
+  exchange_order_id: string | null;
+  error: string | null;
+  latency_ms: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const COLUMNS = `id, client_order_id, signal_id, account, leg, venue, purpose, symbol, side, amount, type, price,
+  reduce_only, status, filled, average_price, fee, exchange_order_id, error, latency_ms, created_at, updated_at`;
+
+function fromRow(r: LegRow): StoredOrderLeg {
+  const leg: StoredOrderLeg = {
+    id: r.id,
+    clientOrderId: r.client_order_id,
+    signalId: r.signal_id,
+    account: r.account,
+    leg: r.leg,
+    venue: r.venue,
+    purpose: r.purpose,
+    symbol: r.symbol,
+    side: r.side,
+    amount: Number(r.amount),
+    type: r.type,
+    reduceOnly: r.reduce_only,
+    status: r.status,
+    filled: Number(r.filled),
+    fee: Number(r.fee),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.price !== null) leg.price = Number(r.price);
+  if (r.average_price !== null) leg.averagePrice = Number(r.average_price);
+  if (r.exchange_order_id !== null) leg.exchangeOrderId = r.exchange_order_id;
+  if (r.error !== null) leg.error = JSON.parse(r.error) as NonNullable<OrderLeg['error']>;
+  if (r.latency_ms !== null) leg.latencyMs = r.latency_ms;
+  return leg;
+}
+
+/** A unique violation of (signal_id, leg), as the driver reports it under our wrapper. */
+function isLegTaken(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string; constraint?: string } }).cause;
+  return cause?.code === '23505' && cause.constraint === 'order_legs_signal_id_leg_key';
+}
+
+export class PostgresOrderStore implements OrderStore {
+  constructor(private readonly db: PostgresDatabase) {}
+
+  async save(leg: OrderLeg): Promise<void> {
+    try {
+      await this.upsert(leg);
+    } catch (err) {
+      if (!isLegTaken(err)) throw err;
+      // Two processes inserting the same new leg at once: the loser can trip over the
+      // (signal, leg) index before the client-order-id arbiter sees the winner's row. Once
+      // the winner committed, the upsert takes the update path. A second failure is real:
+      // another client order id holds this (signal, leg).
+      try {
+        await this.upsert(leg);
+      } catch (again) {
+        if (isLegTaken(again)) throw new HedgehookError('HH_ERR_INTERNAL', `signal ${leg.signalId} already has a leg ${leg.leg}`);
+        throw again;
+      }
+    }
+  }
+
+  private async upsert(leg: OrderLeg): Promise<void> {
+    await this.db.query(
+      'cannot journal an order leg',
+      `INSERT INTO order_legs (client_order_id, signal_id, account, leg, venue, purpose, symbol, side, amount, type, price,
+         reduce_only, status, filled, average_price, fee, exchange_order_id, error, latency_ms, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+       ON CONFLICT (client_order_id) DO UPDATE SET status = excluded.status, filled = excluded.filled,
+         average_price = excluded.average_price, fee = excluded.fee, exchange_order_id = excluded.exchange_order_id,
+         error = excluded.error, latency_ms = excluded.latency_ms, updated_at = excluded.updated_at`,
+      [
+        leg.clientOrderId,
+        leg.signalId,
+        leg.account,
+        leg.leg,
+        leg.venue,
+        leg.purpose,
+        leg.symbol,
+        leg.side,
+        String(leg.amount),
+        leg.type,
+        leg.price === undefined ? null : String(leg.price),
+        leg.reduceOnly,
+        leg.status,
+        String(leg.filled),
+        leg.averagePrice === undefined ? null : String(leg.averagePrice),
+        String(leg.fee),
+        leg.exchangeOrderId ?? null,
+        leg.error === undefined ? null : JSON.stringify(leg.error),
+        leg.latencyMs ?? null,
+        leg.createdAt,
+        leg.updatedAt,
+      ],
+    );
+  }
+
+  async legsOf(signalId: string): Promise<StoredOrderLeg[]> {
+    const rows = await this.db.query<LegRow>('cannot read order legs', `SELECT ${COLUMNS} FROM order_legs WHERE signal_id = $1 ORDER BY leg`, [signalId]);
+    return rows.map(fromRow);
+  }
+
+  async list(query: OrderListQuery = {}): Promise<StoredOrderLeg[]> {
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    const before = query.beforeId ?? Number.MAX_SAFE_INTEGER;
+    const where = ['id < $1'];
+    const params: unknown[] = [before];
+    if (query.signalId !== undefined) {
+      params.push(query.signalId);
+      where.push(`signal_id = $${params.length}`);
+    } else if (query.venue !== undefined) {
+      params.push(query.venue);
+      where.push(`venue = $${params.length}`);
+    }
+    params.push(limit);
+    const rows = await this.db.query<LegRow>('cannot read order legs', `SELECT ${COLUMNS} FROM order_legs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`, params);
+    return rows.map(fromRow);
+  }
+
+  async unsettled(): Promise<StoredOrderLeg[]> {
+    const rows = await this.db.query<LegRow>('cannot read order legs', `SELECT ${COLUMNS} FROM order_legs WHERE status IN ('pending', 'unknown', 'open') ORDER BY id`);
+    return rows.map(fromRow);
+  }
+}
