@@ -25,7 +25,7 @@ import { AnchoredFeed } from '../marketdata/anchored.ts';
 import { createCcxtTickerFeed } from '../marketdata/ccxt-tickers.ts';
 import { openReplayFeed } from '../marketdata/replay.ts';
 import { createSimulatedFeed } from '../marketdata/simulated.ts';
-import { createPaperVenue } from '../venues/paper/index.ts';
+import { createPaperVenue, type PaperVenue } from '../venues/paper/index.ts';
 import { createCcxtVenue } from '../venues/ccxt/index.ts';
 import { routingSettings, type Config } from './config.ts';
 
@@ -49,6 +49,11 @@ export interface ExecutionWiringDeps {
   random: () => number;
   /** Exchange keys are read from here only (HEDGEHOOK_<VENUE>_API_KEY, …). */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The hedges the journal says each venue holds (the ledger rebuilt at start-up): paper
+   * venues start with them, since their state does not survive a restart.
+   */
+  hedges?: readonly { venue: string; symbol: string; size: number; entryPrice: number | null }[];
 }
 
 async function openMarketData(config: Config, deps: ExecutionWiringDeps, tick: (s: string) => string | number | undefined) {
@@ -100,13 +105,21 @@ export async function openExecution(config: Config, deps: ExecutionWiringDeps): 
   };
   const { market, anchored, symbols } = await openMarketData(config, deps, tick);
   try {
+    const papers = new Map<string, PaperVenue>();
     for (const settings of config.venues) {
-      const venue = settings.kind === 'ccxt'
-        ? createCcxtVenue(settings, { env: deps.env, clock: deps.clock, log: (message) => deps.logger.info({ venue: settings.id }, message) })
-        : createPaperVenue(settings, { clock: deps.clock, market, random: seededRandom(Math.floor(deps.random() * 2 ** 31)) });
-      venues.set(settings.id, venue);
+      if (settings.kind === 'ccxt') {
+        venues.set(settings.id, createCcxtVenue(settings, { env: deps.env, clock: deps.clock, log: (message) => deps.logger.info({ venue: settings.id }, message) }));
+      } else {
+        const paper = createPaperVenue(settings, { clock: deps.clock, market, random: seededRandom(Math.floor(deps.random() * 2 ** 31)) });
+        papers.set(settings.id, paper);
+        venues.set(settings.id, paper);
+      }
     }
     for (const venue of venues.values()) await venue.start();
+    for (const h of deps.hedges ?? []) {
+      const paper = papers.get(h.venue);
+      if (paper && h.entryPrice !== null) paper.restorePosition(h.symbol, h.size, h.entryPrice);
+    }
     await market.start([...new Set(symbols)]);
   } catch (err) {
     for (const venue of venues.values()) await venue.close().catch(() => {});
