@@ -1,7 +1,8 @@
 /**
  * The learner's samples from a replay: every decision taken on an open main position,
- * with what the market did until the next decision (src/model/learner.ts says what the
- * numbers mean). The replay supplies the features exactly as the engine computed them.
+ * with what the bars did until the next decision (src/model/realised-samples.ts, the rule
+ * the weekly refit of `serve` shares). The replay supplies the features exactly as the
+ * engine computed them.
  *
  *   adverse move   the largest move against the position over the bars that close after
  *                  the decision and no later than the next decision (or the end)
@@ -10,8 +11,8 @@
  *                  at the settlements in between (a short hedge receives a positive rate)
  */
 import type { Bar } from '../core/market.ts';
-import { FEATURE_NAMES, type FeatureName } from '../core/model.ts';
 import type { LearnerSample } from '../model/learner.ts';
+import { realisedSamples, type PricePath } from '../model/realised-samples.ts';
 import type { FundingSchedule } from './funding.ts';
 import type { DecisionRecord } from './replay.ts';
 
@@ -22,14 +23,8 @@ export interface SampleCosts {
   maintenanceMarginRate: number;
 }
 
-export function learnerSamples(
-  decisions: readonly DecisionRecord[],
-  bars: readonly Bar[],
-  intervalMs: number,
-  funding: FundingSchedule,
-  costs: SampleCosts,
-): LearnerSample[] {
-  const out: LearnerSample[] = [];
+/** The bars as a price path: the lows and highs of the bars that close in (from, until]. */
+export function barPath(bars: readonly Bar[], intervalMs: number): PricePath {
   // Index of the first bar that closes after time t.
   const firstClosingAfter = (t: number): number => {
     let lo = 0;
@@ -41,26 +36,39 @@ export function learnerSamples(
     }
     return lo;
   };
-  for (let i = 0; i < decisions.length; i++) {
-    const d = decisions[i]!;
-    if (d.main === 0 || d.ratio === null || !(d.price > 0) || !FEATURE_NAMES.every((f) => typeof d.features[f] === 'number')) continue;
-    const until = decisions[i + 1]?.time ?? bars[bars.length - 1]!.time + intervalMs;
-    const long = d.main > 0;
-    let worst = d.price;
-    for (let k = firstClosingAfter(d.time); k < bars.length && bars[k]!.time + intervalMs <= until; k++) {
-      const b = bars[k]!;
-      worst = long ? Math.min(worst, b.low) : Math.max(worst, b.high);
-    }
-    let fundingCost = 0;
-    for (let f = funding.next(d.time); f && f.time <= until; f = funding.next(f.time)) fundingCost += (long ? -1 : 1) * f.rate;
-    out.push({
-      time: d.time,
-      features: Object.fromEntries(FEATURE_NAMES.map((f) => [f, d.features[f]!])) as Record<FeatureName, number>,
-      adverseMove: Math.abs(worst - d.price) / d.price,
-      liquidationDistance: Math.max(0, 1 / d.leverage - costs.maintenanceMarginRate),
-      hedgeCost: 2 * (costs.takerFee + costs.slippage) + fundingCost,
-      notional: Math.abs(d.main) * d.price,
-    });
-  }
-  return out;
+  return {
+    range(from, until) {
+      let low = Infinity;
+      let high = -Infinity;
+      for (let k = firstClosingAfter(from); k < bars.length && bars[k]!.time + intervalMs <= until; k++) {
+        const b = bars[k]!;
+        if (b.low < low) low = b.low;
+        if (b.high > high) high = b.high;
+      }
+      return low === Infinity ? undefined : { low, high };
+    },
+  };
+}
+
+/** Σ of the rates settled in (from, until], in settlement order. */
+function scheduleRate(funding: FundingSchedule) {
+  return (from: number, until: number): number => {
+    let rate = 0;
+    for (let f = funding.next(from); f && f.time <= until; f = funding.next(f.time)) rate += f.rate;
+    return rate;
+  };
+}
+
+export function learnerSamples(
+  decisions: readonly DecisionRecord[],
+  bars: readonly Bar[],
+  intervalMs: number,
+  funding: FundingSchedule,
+  costs: SampleCosts,
+): LearnerSample[] {
+  return realisedSamples(decisions, barPath(bars, intervalMs), bars[bars.length - 1]!.time + intervalMs, {
+    roundTrip: 2 * (costs.takerFee + costs.slippage),
+    maintenanceMarginRate: costs.maintenanceMarginRate,
+    fundingRate: scheduleRate(funding),
+  });
 }

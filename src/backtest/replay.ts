@@ -15,9 +15,10 @@
  * - Liquidation: Binance's USDⓈ-M formula (margin.ts) on each account's margin pool
  *   (account.ts); the positions close at the liquidation price and the clearance fee takes
  *   what margin was left. At the bar's close (the first price known after it) the venue's
- *   books are brought in line (a reduce-only close on the
- *   paper venue; the hedge's closing fill into the engine's ledger, as a venue
- *   reconciliation would bring it), and the engine gets the venue's view as a signal:
+ *   books are brought in line (the paper venue's `liquidate`: the same positions closed at
+ *   the same price, the clearance fee taken from its wallet; the hedge's closing fill into
+ *   the engine's ledger, as a venue reconciliation would bring it), and the engine gets the
+ *   venue's view as a signal:
  *   `update`, position flat, so it unwinds whatever hedge is left elsewhere. The bot's
  *   later signals for the liquidated position are dropped (it would have seen the
  *   liquidation); its next `open` starts afresh.
@@ -38,22 +39,24 @@ import { createExecutionStage } from '../engine/execution-stage.ts';
 import { InMemoryControlStore } from '../core/controls.ts';
 import type { HedgeDecision } from '../core/decision.ts';
 import { isHedgehookError } from '../core/errors.ts';
-import { roundAmount, type InstrumentSpec } from '../core/instrument.ts';
+import type { InstrumentSpec } from '../core/instrument.ts';
 import type { Bar } from '../core/market.ts';
 import type { ModelVersion } from '../core/model.ts';
 import type { OrderLeg } from '../core/orders.ts';
 import type { Delivery } from '../core/ports.ts';
-import { partitionKey, type SignalPayload } from '../core/signal.ts';
-import { isVenueError, type OrderRequest, type Venue, type VenueOrder } from '../core/venue.ts';
+import { partitionKey, type ProcessingOutcome, type SignalPayload } from '../core/signal.ts';
+import { isVenueError, type Venue, type VenueOrder } from '../core/venue.ts';
 import type { RoutingSettings } from '../execution/router.ts';
 import { MemoryOrderStore } from '../journal/memory-orders.ts';
 import { signalId } from '../ingest/signal-id.ts';
 import type { FeatureSettings } from '../model/features.ts';
 import { InMemoryModelStore } from '../model/registry.ts';
 import type { EwmaSettings } from '../model/volatility.ts';
+import type { PaperVenue } from '../venues/paper/index.ts';
 import type { RiskLimits } from '../risk/guard.ts';
 import { MarginAccount, type Liquidation, type MarginSettings, type Role } from './account.ts';
 import { BarMarket } from './bar-market.ts';
+import { botOrder, reportedMain, sideOfSize } from './bot-order.ts';
 import type { FundingSchedule } from './funding.ts';
 import type { TimedSignal } from './reference-signals.ts';
 import { SimulatedClock } from './sim-clock.ts';
@@ -65,8 +68,14 @@ export const PRIMARY = 'primary';
 export const SOURCE = 'backtest';
 export const HEDGE_VENUE = 'hedge';
 
+/**
+ * A venue of a run: the Venue port the engine trades through, and the exchange's forced
+ * close, which the replay's margin model decides (the paper venue's `liquidate`).
+ */
+export type BacktestVenue = Venue & Pick<PaperVenue, 'liquidate'>;
+
 /** Builds one paper venue of a run, on the run's clock and market. */
-export type VenueFactory = (id: string, ports: { clock: SimulatedClock; market: BarMarket; hedgeMode: boolean }) => Venue;
+export type VenueFactory = (id: string, ports: { clock: SimulatedClock; market: BarMarket; hedgeMode: boolean }) => BacktestVenue;
 
 export interface StrategySpec {
   /** `none`, `static:0.5`, `model`… */
@@ -96,6 +105,11 @@ export interface ReplayInput {
   venue: VenueFactory;
   /** Called every so many bars with (bars done, bars in all). */
   progress?: (done: number, total: number) => void;
+  /**
+   * Called after each delivery with what the engine concluded: the outcome the worker
+   * would journal live, or the error it would retry (the parity test compares these).
+   */
+  onProcessed?: (delivery: Delivery, outcome: ProcessingOutcome | undefined, error?: unknown) => void;
 }
 
 /** One decision of the engine, in processing order (the parity test compares these). */
@@ -163,22 +177,12 @@ export interface StrategyRun {
 /** At most this many points per curve in the report: enough to draw, small enough to ship. */
 const MAX_POINTS = 2000;
 
-const sideOfSize = (size: number): 'long' | 'short' => (size > 0 ? 'long' : 'short');
-
-function signedMain(payload: SignalPayload): number | undefined {
-  if (payload.action === 'close') return 0;
-  const p = payload.position;
-  if (!p) return undefined;
-  if (p.side === 'flat') return 0;
-  return p.side === 'long' ? Math.abs(p.size) : -Math.abs(p.size);
-}
-
 export async function replayStrategy(input: ReplayInput, spec: StrategySpec): Promise<StrategyRun> {
   const { bars, intervalMs, symbol, signals } = input;
   const clock = new SimulatedClock(bars[0]!.time);
   const market = new BarMarket(symbol, bars, intervalMs, input.source);
   const hedgeMode = input.placement === 'same-account';
-  const venues = new Map<string, Venue>();
+  const venues = new Map<string, BacktestVenue>();
   venues.set(PRIMARY, input.venue(PRIMARY, { clock, market, hedgeMode }));
   if (!hedgeMode) venues.set(HEDGE_VENUE, input.venue(HEDGE_VENUE, { clock, market, hedgeMode: false }));
   for (const v of venues.values()) await clock.drive(v.start());
@@ -254,19 +258,10 @@ export async function replayStrategy(input: ReplayInput, spec: StrategySpec): Pr
   /** The bot's own order on the primary venue, booked to the main position. */
   /** False when the venue did not fill it (then the bot's position stays as it was). */
   const tradeMain = async (delta: number, leverage: number): Promise<boolean> => {
-    const current = primary.size('main');
-    const amount = roundAmount(input.instrument, Math.abs(delta));
-    if (amount <= 0) return true;
-    const reducing = current !== 0 && Math.sign(delta) !== Math.sign(current);
-    const request: OrderRequest = {
-      clientOrderId: `bt${++mainOrders}`,
-      symbol,
-      side: delta > 0 ? 'buy' : 'sell',
-      amount,
-      type: 'market',
-      reduceOnly: reducing && amount <= Math.abs(current),
-    };
-    if (hedgeMode) request.positionSide = reducing ? sideOfSize(current) : sideOfSize(delta);
+    const request = botOrder(primary.size('main'), delta, input.instrument, hedgeMode, `bt${mainOrders + 1}`);
+    if (!request) return true;
+    mainOrders++;
+    const amount = request.amount;
     let order: VenueOrder;
     try {
       order = await clock.drive(venues.get(PRIMARY)!.submit(request));
@@ -311,10 +306,12 @@ export async function replayStrategy(input: ReplayInput, spec: StrategySpec): Pr
     try {
       const outcome = await clock.drive(execution.process(delivery));
       recordDecision(id, payload, time, outcome);
+      input.onProcessed?.(delivery, outcome);
     } catch (err) {
       // Live, the worker would retry and then dead-letter; the backtest records the failure.
       failed++;
       recordDecision(id, payload, time, undefined, err);
+      input.onProcessed?.(delivery, undefined, err);
     }
   };
 
@@ -335,7 +332,7 @@ export async function replayStrategy(input: ReplayInput, spec: StrategySpec): Pr
 
   const onSignal = async (signal: TimedSignal): Promise<void> => {
     const { payload, time } = signal;
-    const target = signedMain(payload);
+    const target = reportedMain(payload);
     const price = market.lastPrice(symbol);
     if (price === undefined) {
       dropped++;
@@ -362,8 +359,9 @@ export async function replayStrategy(input: ReplayInput, spec: StrategySpec): Pr
       if (opening && target !== 0) {
         const equityBefore = totalEquity(price);
         const leverage = payload.position?.leverage ?? input.leverage;
-        // The exchange's initial-margin check, on the backtest's own books (the paper
-        // venue never saw the liquidations, so its wallet cannot be trusted for this).
+        // The exchange's initial-margin check, on the backtest's own margin model (the one
+        // that decides liquidations; the paper venue's own check is kept loose, see
+        // paperVenueFactory).
         if ((Math.abs(target) * price) / leverage > primary.available(price)) {
           mainRejected++;
           dropped++;
@@ -403,24 +401,21 @@ export async function replayStrategy(input: ReplayInput, spec: StrategySpec): Pr
     liquidations.push(liq);
     liquidationFees += liq.fee;
     const venue = venues.get(liq.venue)!;
-    for (const { role, size } of liq.closed) {
-      // Bring the paper venue's position in line; the books above already hold the
-      // liquidation at its price, so this order's fill is not booked again.
-      const request: OrderRequest = {
-        clientOrderId: `liq${liquidations.length}${role === 'main' ? 'm' : 'h'}`,
-        symbol,
-        side: size > 0 ? 'sell' : 'buy',
-        amount: roundAmount(input.instrument, Math.abs(size)),
-        type: 'market',
-        reduceOnly: true,
-      };
-      if (hedgeMode) request.positionSide = sideOfSize(size);
-      if (request.amount > 0) await clock.drive(venue.submit(request)).catch(() => undefined);
+    // The venue's exchange closes the same positions at the same price and takes the
+    // clearance fee (shared by size when a cross pool closes both sides), so its wallet
+    // holds the liquidation too; the books above already hold it.
+    const closedSize = liq.closed.reduce((n, c) => n + Math.abs(c.size), 0);
+    let feeLeft = liq.fee;
+    for (let k = 0; k < liq.closed.length; k++) {
+      const { role, size } = liq.closed[k]!;
+      const fee = k === liq.closed.length - 1 ? feeLeft : (liq.fee * Math.abs(size)) / closedSize;
+      feeLeft -= fee;
+      const closed = venue.liquidate({ symbol, price: liq.price, fee, ...(hedgeMode ? { positionSide: sideOfSize(size) } : {}) });
       if (role === 'hedge') {
         hedgeLiquidations++;
         // The venue closed the hedge: the engine's ledger learns it as a fill, as a
         // reconciliation with the venue would tell it live.
-        state.applyFill({ account: accountOf(signals), symbol, venue: liq.venue, side: request.side, amount: Math.abs(size), price: liq.price, fee: 0, time: liq.time });
+        state.applyFill({ account: accountOf(signals), symbol, venue: liq.venue, side: size > 0 ? 'sell' : 'buy', amount: Math.abs(size), price: liq.price, fee: closed?.fee ?? 0, time: liq.time });
       }
     }
     if (liq.closed.some((c) => c.role === 'main')) {

@@ -80,7 +80,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     logger.info(restored, 'decision state rebuilt from the journal');
     const unsettled = await stores.orders.unsettled();
     if (unsettled.length > 0) logger.warn({ legs: unsettled.map((l) => `${l.clientOrderId}@${l.venue}`) }, 'order legs with an open outcome: reconciled by client order id before their signal goes on');
-    execution = await openExecution(config, { clock, logger, random: Math.random, env });
+    const hedges = decisionState.positions().flatMap((p) => p.hedges.map((h) => ({ venue: h.venue, symbol: p.symbol, size: h.signedSize, entryPrice: h.averageEntry })));
+    execution = await openExecution(config, { clock, logger, random: Math.random, env, hedges });
   } catch (err) {
     stores.close();
     await journal.close();

@@ -33,7 +33,8 @@
  *    the active model, and strictly fewer of one of them.
  */
 import { FEATURE_NAMES, type FeatureName, type ModelVersion } from '../core/model.ts';
-import { clamp01 } from './features.ts';
+import { clamp01, type FeatureSet } from './features.ts';
+import { evaluate } from './linear-model.ts';
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -131,6 +132,11 @@ export function linearRatio(w: FittedWeights): RatioOf {
   return (s) => clamp01(w.intercept + FEATURE_NAMES.reduce((sum, f) => sum + w.weights[f] * s.features[f], 0));
 }
 
+/** A stored model's ratio on a sample (the uplift window by the sample's time): the active side of a comparison. */
+export function modelRatio(model: ModelVersion): RatioOf {
+  return (s) => evaluate(model, { values: s.features, raw: { signalTime: s.time } as FeatureSet['raw'] }).ratio;
+}
+
 export interface Evaluation {
   samples: number;
   liquidations: number;
@@ -208,7 +214,10 @@ export function walkForward(samples: readonly LearnerSample[], active: RatioOf, 
 }
 
 /** The fitted weights as a model version for the registry. */
-export function fittedModel(fit: FittedWeights, meta: { version: string; parent: string; dataset: string; from: number; to: number; samples: number; createdAt: number; metrics: Record<string, number> }): ModelVersion {
+export function fittedModel(
+  fit: FittedWeights,
+  meta: { version: string; parent: string; dataset: string; from: number; to: number; samples: number; createdAt: number; metrics: Record<string, number>; createdBy?: string },
+): ModelVersion {
   return {
     kind: 'linear',
     version: meta.version,
@@ -218,7 +227,7 @@ export function fittedModel(fit: FittedWeights, meta: { version: string; parent:
     meta: {
       description: `walk-forward fit on ${meta.dataset}`,
       createdAt: meta.createdAt,
-      createdBy: 'hedgehook model fit',
+      createdBy: meta.createdBy ?? 'hedgehook model fit',
       parent: meta.parent,
       fittedOn: { dataset: meta.dataset, from: meta.from, to: meta.to, samples: meta.samples, metrics: meta.metrics },
     },

@@ -4,7 +4,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { replayStrategy } from '../../src/backtest/replay.ts';
+import { constantSchedule } from '../../src/backtest/funding.ts';
+import { TRXUSDT_BRACKETS } from '../../src/backtest/margin.ts';
+import { replayStrategy, type VenueFactory } from '../../src/backtest/replay.ts';
+import { paperVenueFactory } from '../../src/cli/commands/backtest.ts';
+import { TRX_USDT_PERP } from '../../src/core/instrument.ts';
+import type { PaperEvent, PaperVenue } from '../../src/venues/paper/index.ts';
 import { strategyReport } from '../../src/backtest/report.ts';
 import { staticModel } from '../../src/model/static-model.ts';
 import { bars, flat, MINUTE, replayInput, signal, T0 } from './helpers.ts';
@@ -70,6 +75,32 @@ describe('liquidation', () => {
     assert.equal(run.signals.dropped, 2);
     // The wallet kept what the clearance fee left: margin balance at LP = maintenance margin, all taken.
     assert.ok(run.finalEquity >= 0 && run.finalEquity < 1000 - 39_000 * (0.25002 - liq.price));
+  });
+
+  it('the liquidation reaches the paper venue: closed at the liquidation price, its wallet holds what the books hold', async () => {
+    const venues: PaperVenue[] = [];
+    const events: PaperEvent[] = [];
+    const paper = paperVenueFactory({ wallet: 1000, funding: constantSchedule(0), instrument: TRX_USDT_PERP });
+    const venue: VenueFactory = (id, ports) => {
+      const v = paper(id, ports) as PaperVenue;
+      v.onEvent((e) => events.push(e));
+      venues.push(v);
+      return v;
+    };
+    // A 0.5% clearance fee, below the 0.65% maintenance rate: some margin is left to compare.
+    const margin = { mode: 'cross' as const, brackets: TRXUSDT_BRACKETS, liquidationFeeRate: 0.005 };
+    const run = await replayStrategy(replayInput(b, signals, { venue, margin }), { name: 'none', model: staticModel(0) });
+    const liq = run.liquidations[0]!;
+    assert.ok(run.finalEquity > 10, `${run.finalEquity}`);
+    const forced = events.filter((e) => e.type === 'liquidation');
+    assert.deepEqual(forced.map((e) => [e.venue, e.positionSide, e.size, e.price, e.time]), [['primary', 'long', 39_000, liq.price, liq.time]]);
+    assert.equal(forced[0]!.fee, liq.fee);
+    // No taker fill closed it: the only fill is the bot's opening buy.
+    assert.deepEqual(events.filter((e) => e.type === 'fill').map((e) => e.side), ['buy']);
+    assert.equal(venues[0]!.openOrders().length, 0);
+    // The venue's wallet (exact decimals) and the backtest's books (doubles) agree.
+    close(venues[0]!.totals().wallet, run.finalEquity, 1e-9);
+    close(venues[0]!.totals().equity, run.finalEquity, 1e-9);
   });
 
   it('a full hedge in the same account (cross) protects the margin: no liquidation', async () => {

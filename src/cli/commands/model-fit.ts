@@ -11,8 +11,9 @@
  *    `--data-dir` stored in the registry and made active — only when it beat the active
  *    model out of sample on liquidations and cost. Either way the report shows both.
  *
- * The weekly job of `hedgehook serve` (refit from the journal's realised hedges) is not
- * built yet; this command is the same loop, run by hand or from cron on exported prices.
+ * The weekly job of `hedgehook serve` (src/engine/refit-job.ts) runs the same loop on the
+ * journal's realised hedges, with the same promotion rule; this command runs it on price
+ * files, by hand or from cron.
  */
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -22,9 +23,7 @@ import type { ModelVersion } from '../../core/model.ts';
 import { learnerSamples } from '../../backtest/learner-samples.ts';
 import { replayStrategy } from '../../backtest/replay.ts';
 import { round6 } from '../../backtest/report.ts';
-import { evaluate } from '../../model/linear-model.ts';
-import { DEFAULT_LEARNER, fittedModel, walkForward, type Evaluation, type LearnerSample } from '../../model/learner.ts';
-import type { FeatureSet } from '../../model/features.ts';
+import { DEFAULT_LEARNER, fittedModel, modelRatio, walkForward, type Evaluation } from '../../model/learner.ts';
 import { TRXUSDT_LIQUIDATION_FEE_RATE } from '../../backtest/margin.ts';
 import { withState } from '../data-dir.ts';
 import { existingFile } from '../options.ts';
@@ -55,10 +54,6 @@ function intArg(min: number, max: number): (value: string) => number {
 
 function evaluationJson(e: Evaluation) {
   return { samples: e.samples, liquidations: e.liquidations, hedgeCost: round6(e.cost), loss: round6(e.loss) };
-}
-
-function activeRatio(model: ModelVersion): (s: LearnerSample) => number {
-  return (s) => evaluate(model, { values: s.features, raw: { signalTime: s.time } as FeatureSet['raw'] }).ratio;
 }
 
 export function registerModelFit(model: Command): void {
@@ -102,7 +97,7 @@ export function registerModelFit(model: Command): void {
         maintenanceMarginRate: prepared.description.maintenance.maintenanceMarginRate,
       });
       const settings = { ...DEFAULT_LEARNER, trainWeeks: opts.trainWeeks };
-      const wf = walkForward(samples, activeRatio(active), settings);
+      const wf = walkForward(samples, modelRatio(active), settings);
       if (!wf.final) {
         throw new HedgehookError('HH_ERR_USAGE', `not enough decisions to fit: ${samples.length} samples, at least ${settings.minSamples} in the last ${settings.trainWeeks} weeks are needed`);
       }

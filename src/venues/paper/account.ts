@@ -113,6 +113,17 @@ export class PaperAccount {
     this.wallet = this.wallet.sub(payment);
   }
 
+  /**
+   * After a forced close: a negative wallet is brought back to zero, as an exchange's
+   * insurance fund takes a loss beyond the margin. Returns what it covered.
+   */
+  coverDeficit(): Decimal {
+    if (this.wallet.sign() >= 0) return Decimal.ZERO;
+    const covered = this.wallet.neg();
+    this.wallet = Decimal.ZERO;
+    return covered;
+  }
+
   addSlippage(amount: Decimal): void {
     this.slippage = this.slippage.add(amount);
   }

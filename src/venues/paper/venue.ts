@@ -98,7 +98,35 @@ export interface PaperFundingEvent {
   time: number;
 }
 
-export type PaperEvent = PaperFillEvent | PaperFundingEvent;
+/** A position the exchange closed by force (`liquidate`), at the liquidation price. */
+export interface PaperLiquidationEvent {
+  type: 'liquidation';
+  venue: string;
+  symbol: string;
+  positionSide?: PositionSideParam;
+  /** Signed base size that was closed. */
+  size: number;
+  price: number;
+  realisedPnl: number;
+  /** The clearance fee taken (never more than the wallet held after the close). */
+  fee: number;
+  /** A loss beyond the wallet that the insurance fund took (the wallet stops at 0). */
+  insuranceFund: number;
+  time: number;
+}
+
+export type PaperEvent = PaperFillEvent | PaperFundingEvent | PaperLiquidationEvent;
+
+/** What `liquidate` closes, and at what cost. */
+export interface PaperLiquidationRequest {
+  symbol: string;
+  /** Hedge mode: the side closed; one-way: omitted. */
+  positionSide?: PositionSideParam;
+  /** The liquidation price (not the book's): where the exchange's engine took the position over. */
+  price: number;
+  /** The clearance (liquidation) fee, quote currency; default 0. */
+  fee?: number;
+}
 
 /** The port's rule: ≤ 32 letters and digits, accepted by every exchange. */
 const CLIENT_ORDER_ID = /^[A-Za-z0-9]{1,32}$/;
@@ -284,7 +312,55 @@ export class PaperVenue implements Venue {
     return out;
   }
 
-  /** Every fill and funding settlement as it happens; returns an unsubscribe. */
+  /**
+   * A liquidation decided outside the venue (the backtest's margin model): the whole
+   * position of `symbol` (on `positionSide` in hedge mode) is closed at `price`, off the
+   * book and without a taker fee, then the clearance fee is taken — at most what the
+   * wallet holds; a loss beyond the wallet goes to the insurance fund (the wallet stops at
+   * 0), as on Binance. Resting orders are left alone: a reduce-only one finds nothing to
+   * close and expires. No latency and no faults: the exchange does this to the account,
+   * nobody calls it. Returns the event (also emitted), or undefined when there is no such
+   * position. The price is taken exactly as given (a computed liquidation price is not on
+   * the tick grid); the fee is charged as given.
+   */
+  liquidate(request: PaperLiquidationRequest): PaperLiquidationEvent | undefined {
+    const { symbol, positionSide } = request;
+    if (this.settings.positionMode === 'hedge' ? positionSide === undefined : positionSide !== undefined) {
+      throw this.rejected(`liquidate: positionSide ${positionSide === undefined ? 'is required in hedge mode' : 'is not allowed in one-way mode'}`, '-4061');
+    }
+    if (!(request.price > 0 && Number.isFinite(request.price))) throw this.rejected(`liquidate: price must be a positive number, got ${request.price}`, '-1102');
+    const fee = request.fee ?? 0;
+    if (!(fee >= 0 && Number.isFinite(fee))) throw this.rejected(`liquidate: fee must be ≥ 0, got ${fee}`, '-1102');
+    const size = this.account.sizeOf(symbol, positionSide);
+    if (size.isZero()) return undefined;
+    const realised = this.account.fill(symbol, positionSide, size.neg(), Decimal.from(request.price));
+    const covered = this.account.coverDeficit();
+    const charged = Decimal.min(Decimal.from(fee), this.account.wallet);
+    this.account.chargeFee(charged);
+    const event: PaperLiquidationEvent = {
+      type: 'liquidation', venue: this.id, symbol, size: size.toNumber(), price: request.price,
+      realisedPnl: realised.toNumber(), fee: charged.toNumber(), insuranceFund: covered.toNumber(), time: this.clock.now(),
+    };
+    if (positionSide) event.positionSide = positionSide;
+    this.emit(event);
+    return event;
+  }
+
+  /**
+   * Puts back a position this venue held before a restart (the paper venue keeps its state
+   * in memory; the journal's order legs are the record): `size` base units, signed, opened
+   * at `entryPrice`, with no fee and no effect on the wallet beyond the position itself.
+   * Why: without it a restarted paper venue is flat while the journal's hedges are not, and
+   * every reduce-only order that shrinks a hedge would be refused. The wallet restarts from
+   * the configured balance; realised PnL and fees stay in the journal's ledger.
+   */
+  restorePosition(symbol: string, size: number, entryPrice: number): void {
+    if (!(entryPrice > 0) || !Number.isFinite(size) || size === 0) return;
+    const positionSide = this.settings.positionMode === 'hedge' ? (size > 0 ? 'long' : 'short') : undefined;
+    this.account.fill(symbol, positionSide, Decimal.from(size), Decimal.from(entryPrice));
+  }
+
+  /** Every fill, funding settlement and liquidation as it happens; returns an unsubscribe. */
   onEvent(listener: (event: PaperEvent) => void): () => void {
     this.listeners = [...this.listeners, listener];
     return () => {
