@@ -23,8 +23,12 @@ const SECONDS_BELOW = 1e11;
 const ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /** No `|`: it separates account and symbol in the partition key. */
 const ACCOUNT = /^[A-Za-z0-9._:-]{1,64}$/;
-/** Printable text without control characters; `type` is shown on the dashboard. */
-const LABEL = /^[^\p{Cc}]{1,64}$/u;
+/**
+ * Printable text without control characters; `type` is shown on the dashboard. Also no
+ * lone surrogates (not Unicode: UTF-8 cannot carry them, so they would come back as U+FFFD)
+ * and no bidirectional overrides or isolates, which can make one label read as another.
+ */
+const LABEL = /^[^\p{Cc}\p{Cs}\u202a-\u202e\u2066-\u2069]{1,64}$/u;
 /** A plain decimal: no hex, no `Infinity`, no empty string (which `Number` would read as 0). */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** ISO-8601 date-time with an explicit zone: without one, Date.parse uses the server's local time. */

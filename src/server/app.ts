@@ -61,6 +61,10 @@ export function buildServer(options: ServerOptions): Server {
     return503OnClosing: true,
     // Errors must not echo a stack trace to a client.
     exposeHeadRoutes: false,
+    // Node enforces headersTimeout and requestTimeout only when it sweeps its connections,
+    // every 30 s by default: a client trickling its headers would hold a socket for up to
+    // 30 s past the limit. Sweeping at the tighter limit (at least every second) keeps it.
+    http: { connectionsCheckingInterval: Math.max(100, Math.min(1_000, options.headersTimeoutMs)) },
   });
   // Slowloris: a client that trickles headers is cut off long before requestTimeout.
   app.server.headersTimeout = options.headersTimeoutMs;
