@@ -22,11 +22,9 @@ import { seededRandom } from '../core/random.ts';
 import type { Venue } from '../core/venue.ts';
 import type { RoutingSettings } from '../execution/router.ts';
 import { AnchoredFeed } from '../marketdata/anchored.ts';
-import { createCcxtTickerFeed } from '../marketdata/ccxt-tickers.ts';
 import { openReplayFeed } from '../marketdata/replay.ts';
 import { createSimulatedFeed } from '../marketdata/simulated.ts';
 import { createPaperVenue, type PaperVenue } from '../venues/paper/index.ts';
-import { createCcxtVenue } from '../venues/ccxt/index.ts';
 import { routingSettings, type Config } from './config.ts';
 
 export interface ExecutionWiring {
@@ -60,6 +58,8 @@ async function openMarketData(config: Config, deps: ExecutionWiringDeps, tick: (
   const m = config.marketData;
   const symbols = ['TRX/USDT:USDT'];
   if (m.kind === 'live' || m.kind === 'auto') {
+    // ccxt is loaded only when used: it costs every other command a second at start-up.
+    const { createCcxtTickerFeed } = await import('../marketdata/ccxt-tickers.ts');
     const feed = createCcxtTickerFeed(m.exchange, deps.clock, { pollMs: m.pollMs, ...(m.url !== undefined ? { url: m.url } : {}) });
     try {
       await feed.start(symbols);
@@ -106,8 +106,10 @@ export async function openExecution(config: Config, deps: ExecutionWiringDeps): 
   const { market, anchored, symbols } = await openMarketData(config, deps, tick);
   try {
     const papers = new Map<string, PaperVenue>();
+    const ccxt = config.venues.some((v) => v.kind === 'ccxt') ? await import('../venues/ccxt/index.ts') : undefined;
     for (const settings of config.venues) {
       if (settings.kind === 'ccxt') {
+        const { createCcxtVenue } = ccxt!;
         venues.set(settings.id, createCcxtVenue(settings, { env: deps.env, clock: deps.clock, log: (message) => deps.logger.info({ venue: settings.id }, message) }));
       } else {
         const paper = createPaperVenue(settings, { clock: deps.clock, market, random: seededRandom(Math.floor(deps.random() * 2 ** 31)) });

@@ -6,17 +6,18 @@
  *
  * Arithmetic of a hedge leg (average-cost method, sizes in base units):
  *   size  S  signed (long +, short −), exact decimal (fills are on the step grid)
- *   cost  C  signed cost basis of the open size = Σ signed qty × price, exact fraction
+ *   cost  C  signed cost basis of the open size = Σ signed qty × price, exact decimal
  *   a fill of signed qty q (buy +, sell −) at price p:
  *     same side or flat:   S += q;  C += q·p
  *     opposite side:       c = the part that closes, sign of q, |c| = min(|q|, |S|)
- *                          released = C · |c| / |S|            (exact fraction)
+ *                          released = C · |c| / |S|            (rounded to 1e-12: see below)
  *                          realised += −c·p − released          (long: sold above cost = profit)
  *                          S += c;  C −= released
  *                          what is left of q (a flip) opens at p: S = q − c, C = (q − c)·p
  *   fees   += fee (quote currency, + paid, − rebate), kept apart from the realised PnL
  *   average entry = C / S;  unrealised at mark m = S·m − C
- * Realised and unrealised PnL are exact fractions; the view turns them into numbers.
+ * Realised and unrealised PnL are exact decimals (a partial close's released cost is the
+ * one rounding, to 1e-12, and it moves value between the two, never out of their sum).
  * Linear contracts only (PnL in the quote currency, contract size folded into sizes).
  * Each fill must be applied once: the caller (execution, from the journal) deduplicates.
  */
@@ -80,6 +81,9 @@ export function legKey(account: string, symbol: string, venue: string): string {
   return JSON.stringify([account, symbol, venue]);
 }
 
+/** Decimal places of the cost a partial close releases (see applyFillToLeg). */
+const RELEASE_DIGITS = 12;
+
 function positive(name: string, x: number): void {
   if (!(Number.isFinite(x) && x > 0)) throw new HedgehookError('HH_ERR_INVALID_NUMBER', `${name} must be a positive finite number, got ${x}`);
 }
@@ -102,7 +106,12 @@ export function applyFillToLeg(leg: HedgeLeg | undefined, fill: Fill): HedgeLeg 
   } else {
     const closing = Decimal.min(qAbs, size.abs());
     const c = q.sign() > 0 ? closing : closing.neg();
-    const released = cost.mul(Rational.from(closing)).div(Rational.from(size.abs()));
+    // The share of cost a partial close releases, rounded to 1e-12 USDT: kept as an exact
+    // fraction its denominator grew with every partial close (hundreds of digits after a
+    // few thousand fills, milliseconds per fill). The same rounded amount leaves the cost
+    // and enters the realised PnL, so realised + unrealised still equals proceeds − cost
+    // exactly; only their split carries the 1e-12.
+    const released = Rational.from(cost.mul(Rational.from(closing)).div(Rational.from(size.abs())).toDecimal(RELEASE_DIGITS));
     realised = realised.add(Rational.from(c).neg().mul(price)).sub(released);
     size = size.add(c);
     cost = cost.sub(released);

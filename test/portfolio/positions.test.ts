@@ -87,13 +87,24 @@ describe('hedge leg arithmetic', () => {
   });
 
   it('exact where floats drift: thirds of a cost add back to exactly proceeds − cost', () => {
-    // buy 1 @ 1, buy 2 @ 2 → cost 5 over 3 (average 5/3); sell 1 @ 2 → +1/3; sell 2 @ 2 → +2/3
+    // buy 1 @ 1, buy 2 @ 2 → cost 5 over 3 (average 5/3); sell 1 @ 2 releases 5/3 of cost,
+    // rounded to 1e-12 → realised 0.333333333333; the same amount leaves the cost.
     const a = leg(fill('buy', 1, 1), fill('buy', 2, 2), fill('sell', 1, 2));
-    assert.equal(a.realisedPnl, '1/3');
-    assert.equal(a.cost, '10/3');
+    assert.equal(a.realisedPnl, '0.333333333333');
+    assert.equal(a.cost, '3.333333333333');
     const b = applyFillToLeg(a, fill('sell', 2, 2));
-    assert.equal(b.realisedPnl, '1'); // not 0.9999999999999999
+    assert.equal(b.realisedPnl, '1', 'proceeds − cost, exactly: the rounding only moved cost between realised and open');
     assert.equal(b.size, '0');
+  });
+
+  it('thousands of partial closes keep the cost a short decimal (no growing fractions)', () => {
+    let l = leg(fill('sell', 1_000_000, 0.2413));
+    for (let i = 0; i < 3_000; i++) {
+      l = applyFillToLeg(l, fill(i % 3 === 0 ? 'sell' : 'buy', 7 + (i % 11), 0.24 + (i % 97) / 100_000));
+    }
+    assert.ok(l.cost.length < 40, `cost ${l.cost}`);
+    assert.ok(l.realisedPnl.length < 40, `realised ${l.realisedPnl}`);
+    assert.ok(!l.cost.includes('/'));
   });
 
   it('fees add up exactly (0.1 + 0.2 = 0.3) and rebates subtract', () => {
