@@ -16,6 +16,7 @@ import { DEFAULT_NOT_FOUND_FINAL_AFTER_MS } from '../execution/reconcile.ts';
 import { DEFAULT_ROUTING, type RoutingSettings } from '../execution/router.ts';
 import { paperVenueSettingsSchema } from '../venues/paper/settings.ts';
 import { ccxtVenueSettingsSchema } from '../venues/ccxt/settings.ts';
+import { journalConfigSchema, queueConfigSchema, refineStores } from './stores-config.ts';
 
 const rateLimit = z.strictObject({
   burst: z.number().int().positive(),
@@ -106,11 +107,10 @@ export const configSchema = z.strictObject({
     keepAliveTimeoutMs: z.number().int().positive().default(5_000),
   }).prefault({}),
   dataDir: z.string().min(1).optional(),
-  journal: z.strictObject({
-    kind: z.literal('sqlite').default('sqlite'),
-    /** 'full' fsyncs every group commit (survives power loss); 'normal' survives a process crash only. */
-    synchronous: z.enum(['full', 'normal']).default('full'),
-  }).prefault({}),
+  /** Where signals are journaled: SQLite in the data dir, or PostgreSQL shared by several processes (stores-config.ts). */
+  journal: journalConfigSchema,
+  /** How they are queued: the journal's own queue, or NATS JetStream (with the PostgreSQL journal). */
+  queue: queueConfigSchema,
   worker: z.strictObject({
     concurrency: z.number().int().min(1).max(256).default(8),
     maxAttempts: z.number().int().min(1).max(100).default(5),
@@ -170,6 +170,7 @@ export const configSchema = z.strictObject({
   config.routing.order?.forEach((id, i) => {
     if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['routing', 'order', i], message: `no venue "${id}" in venues (have: ${[...ids].join(', ')})` });
   });
+  refineStores(config, ctx);
 });
 
 /** The routing settings, with the order defaulting to the venues' order. */

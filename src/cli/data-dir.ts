@@ -1,11 +1,18 @@
-/** Opening the journal file of a running or stopped service from a command. */
+/**
+ * Opening the stores of a running or stopped service from a command: the journal file in
+ * the data dir (SQLite, the default), or the shared PostgreSQL database of a scale-out
+ * deployment — whichever the configuration names. Commands open the stores only (role
+ * 'cli'): no consumer, no relay, no NATS connection.
+ */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { HedgehookError } from '../core/errors.ts';
-import type { SqliteState } from '../journal/sqlite/index.ts';
+import { silentLogger } from '../journal/types.ts';
 import type { Config } from './config.ts';
 import { loadConfig, resolveDataDir } from './options.ts';
-import { journalPath, openState } from './service.ts';
+import { journalPath } from './service.ts';
+import { openStores, type Stores } from './stores.ts';
+import { storesConfigOf } from './stores-config.ts';
 
 export interface DirOptions {
   dataDir?: string;
@@ -27,15 +34,22 @@ export function existingJournal(opts: DirOptions, config: Config = loadConfig(op
   return path;
 }
 
-/** Runs `fn` with the model registry and the controls of the data dir, then closes them. */
-export async function withState<T>(opts: DirOptions, fn: (state: SqliteState) => Promise<T>): Promise<T> {
-  const state = openState(existingJournal(opts));
+/**
+ * Runs `fn` with the stores of the configured journal, then closes them. A SQLite journal
+ * must exist already (a typo in --data-dir must not start an empty one).
+ */
+export async function withState<T>(opts: DirOptions, fn: (stores: Stores) => Promise<T>, config: Config = loadConfig(opts.config, process.env)): Promise<T> {
+  const storesConfig = storesConfigOf(config);
+  const dataDir = resolveDataDir(opts.dataDir, config, process.env);
+  if (storesConfig.journal.kind === 'sqlite') existingJournal(opts, config);
+  const stores = await openStores(storesConfig, { dataDir, logger: silentLogger, env: process.env, role: 'cli' });
   try {
-    return await fn(state);
+    return await fn(stores);
   } finally {
-    state.close();
+    await stores.close();
   }
 }
+
 
 /** Who runs this command, for the audit trail: `--by`, else the OS user. */
 export function whoAmI(by: string | undefined): string {

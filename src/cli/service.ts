@@ -1,18 +1,19 @@
 /**
  * The live wiring: the one place that constructs adapters and hands ports to the server
  * and the worker. `hedgehook serve` and the integration tests both start the service here.
+ * The stores (journal, queue, DLQ, registry, kill switch, order legs) come from
+ * `openStores`: SQLite in the data dir by default, or PostgreSQL (+ NATS JetStream) shared
+ * by several processes (docs/deployment.md).
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
-import type { SignalProcessor } from '../core/ports.ts';
-import { openSqliteJournal, openSqliteState, type SqliteState } from '../journal/sqlite/index.ts';
+import type { Delivery, SignalProcessor } from '../core/ports.ts';
 import { Worker } from '../engine/worker.ts';
 import { createDecisionStage } from '../engine/decision-stage.ts';
 import { createExecutionStage } from '../engine/execution-stage.ts';
-import { DecisionState, restoreDecisionState } from '../engine/decision-state.ts';
-import { DEFAULT_MODEL, parseModelVersion } from '../model/registry.ts';
+import { DecisionState, reloadKeyState, restoreDecisionState } from '../engine/decision-state.ts';
 import { buildServer } from '../server/app.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { featureSettings, type Config } from './config.ts';
@@ -20,6 +21,8 @@ import { resolveApiToken, resolveSources, type Announce } from './secrets.ts';
 import { openExecution, type ExecutionWiring } from './execution-wiring.ts';
 import { wireMonitoring } from './monitoring.ts';
 import { equityOf, reportLeg } from '../engine/telemetry-reports.ts';
+import { openStores, sqliteJournalPath, type Stores } from './stores.ts';
+import { storesConfigOf } from './stores-config.ts';
 
 export interface ServiceOptions {
   config: Config;
@@ -46,12 +49,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv): string {
 }
 
 export function journalPath(dataDir: string): string {
-  return join(dataDir, 'journal.db');
-}
-
-/** The model registry and the kill switch in the journal file at `path`. */
-export function openState(path: string, logger?: Logger): SqliteState {
-  return openSqliteState({ path, defaultModel: DEFAULT_MODEL, validate: parseModelVersion, ...(logger ? { logger } : {}) });
+  return sqliteJournalPath(dataDir);
 }
 
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
@@ -62,14 +60,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   const sources = resolveSources(config, opts.dataDir, env, opts.announce);
   const apiToken = resolveApiToken(config, opts.host, opts.dataDir, env, opts.announce);
-  const journal = openSqliteJournal({ path: journalPath(opts.dataDir), synchronous: config.journal.synchronous, logger });
-  let stores: SqliteState;
-  try {
-    stores = openState(journalPath(opts.dataDir), logger);
-  } catch (err) {
-    await journal.close();
-    throw err;
-  }
+  const stores: Stores = await openStores(storesConfigOf(config), { dataDir: opts.dataDir, logger, env, role: 'service' });
+  const journal = stores.journal;
+  // Shared stores: other processes decide this process's keys too (see reloadKeyState).
+  const shared = stores.kind !== 'sqlite';
 
   // The ledger and the signal-fed volatility live in memory, rebuilt from the journal
   // (see src/engine/decision-state.ts for why not a table).
@@ -77,14 +71,13 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   let execution: ExecutionWiring;
   try {
     const restored = await restoreDecisionState(journal, decisionState, stores.orders);
-    logger.info(restored, 'decision state rebuilt from the journal');
+    logger.info({ ...restored, stores: stores.kind }, 'decision state rebuilt from the journal');
     const unsettled = await stores.orders.unsettled();
     if (unsettled.length > 0) logger.warn({ legs: unsettled.map((l) => `${l.clientOrderId}@${l.venue}`) }, 'order legs with an open outcome: reconciled by client order id before their signal goes on');
     const hedges = decisionState.positions().flatMap((p) => p.hedges.map((h) => ({ venue: h.venue, symbol: p.symbol, size: h.signedSize, entryPrice: h.averageEntry })));
     execution = await openExecution(config, { clock, logger, random: Math.random, env, hedges });
   } catch (err) {
-    stores.close();
-    await journal.close();
+    await stores.close();
     throw err;
   }
   const decision = createDecisionStage({
@@ -99,8 +92,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     instrument: execution.instrument,
   });
   const metrics = createMetrics({
-    queueDepth: () => journal.depth(),
-    dlqSize: () => journal.size(),
+    queueDepth: () => stores.queue.depth(),
+    dlqSize: () => stores.dlq.size(),
     activeModel: async () => (await stores.models.active()).version,
     killSwitch: () => stores.controls.killSwitch(),
     positions: () => decision.positions(),
@@ -111,7 +104,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     metrics,
     clock,
     logger,
-    dlq: journal,
+    dlq: stores.dlq,
     controls: stores.controls,
     positions: () => decision.positions(),
     sources: sources.keys(),
@@ -121,6 +114,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const reportEquity = () => {
     for (const e of equityOf(decision.positions(), config.account.equity)) telemetry.setEquity(e);
   };
+  const allSymbols = config.risk.maxAccountHedgeNotional !== undefined;
+  const reloadKey = async (d: Delivery): Promise<void> => {
+    await reloadKeyState(stores, decisionState, d.payload, { allSymbols });
+  };
   const stage = createExecutionStage({
     clock,
     decision,
@@ -129,6 +126,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     routing: execution.routing,
     notFoundFinalAfterMs: config.routing.notFoundFinalAfterMs,
     ...(config.account.positionVenue !== undefined ? { positionVenue: config.account.positionVenue } : {}),
+    // The account cap values the account's other symbols: then those are reloaded too.
+    ...(shared ? { beforeDecide: (d: Delivery) => reloadKey(d) } : {}),
     onLegSettled: (leg) => reportLeg(telemetry, leg),
     onRouted: (result) => {
       for (const leg of result.unresolved) reportLeg(telemetry, leg);
@@ -145,7 +144,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   if (killSwitch.halted) logger.warn({ reason: killSwitch.reason, by: killSwitch.by }, 'kill switch engaged: signals are journaled and decided, no new orders');
 
   const worker = new Worker({
-    queue: journal,
+    queue: stores.queue,
     process: opts.processor ?? processSignal,
     clock,
     concurrency: config.worker.concurrency,
@@ -157,8 +156,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   const server = buildServer({
     journal,
-    queue: journal,
-    dlq: journal,
+    queue: stores.queue,
+    dlq: stores.dlq,
     models: stores.models,
     controls: stores.controls,
     positions: decision.positions,
@@ -188,15 +187,15 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     port,
     stop() {
       // Order matters: refuse new webhooks, let answered ones finish their commit, drain
-      // in-flight processing, and only then close the journal.
+      // in-flight processing, and only then close the stores (which hand held messages
+      // back to JetStream and publish what the outbox still holds).
       stopping ??= (async () => {
         monitoring.stop();
         server.startDraining();
         await server.app.close();
         await worker.stop();
         await execution.close();
-        stores.close();
-        await journal.close();
+        await stores.close();
       })();
       return stopping;
     },

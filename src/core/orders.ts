@@ -55,6 +55,9 @@ export interface OrderListQuery {
   limit?: number;
   signalId?: string;
   venue?: string;
+  /** Only this account's legs; with `symbol`, those of one (account, symbol) key (the ledger's reload). */
+  account?: string;
+  symbol?: string;
   /** Only legs created before this sequence (paging backwards); stores number legs 1, 2, 3… */
   beforeId?: number;
 }

@@ -20,6 +20,8 @@ export interface SignalListQuery {
   beforeSeq?: number;
   state?: SignalState;
   source?: string;
+  /** Only the signals of one (account, symbol) key (`partitionKey(payload)`). */
+  partitionKey?: string;
 }
 
 export interface RejectionView extends Rejection {

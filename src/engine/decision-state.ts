@@ -17,18 +17,49 @@
  *
  * Signals of one (account, symbol) are decided one at a time (the worker's ordering), and
  * this object is only touched synchronously between awaits, so updates cannot interleave.
+ *
+ * Several processes (shared PostgreSQL stores): any process may take a key's next signal, so
+ * what this process holds for the key may be stale (another one hedged since). Sizing a hedge
+ * from it would over- or under-hedge with real money. So, with shared stores, the wiring
+ * calls `reloadKeyState` before each decision: the same fold as at start-up, for one key,
+ * from the shared journal and order legs (`restoreKey`). It costs two indexed reads and
+ * O(legs of the key) per decision; a snapshot per key is the next step when that matters.
+ * Not reloaded: the signal-price volatility (each process estimates it from the prices it
+ * sees) and the order times of maxOrdersPerMinute (per process); docs/deployment.md says so.
  */
 import type { Journal } from '../core/ports.ts';
-import type { PositionReport, SignalPayload, SignalView } from '../core/signal.ts';
+import { partitionKey, type PositionReport, type SignalPayload, type SignalView } from '../core/signal.ts';
 import { SignalPriceVolatility } from '../model/signal-volatility.ts';
 import { DEFAULT_EWMA_SETTINGS, type EwmaSettings } from '../model/volatility.ts';
 import { SETTLED_LEG_STATUSES, type OrderLeg, type OrderStore } from '../core/orders.ts';
-import { applyFill, reportMain, EMPTY_LEDGER, mainKey, positionsView, reportMainFromSignal, type Fill, type Ledger, type PositionView } from '../portfolio/positions.ts';
+import { HedgehookError } from '../core/errors.ts';
+import {
+  applyFill,
+  reportMain,
+  EMPTY_LEDGER,
+  mainKey,
+  positionsView,
+  reportMainFromSignal,
+  type Fill,
+  type HedgeLeg,
+  type Ledger,
+  type MainPosition,
+  type PositionView,
+} from '../portfolio/positions.ts';
 
 const MINUTE_MS = 60_000;
 
 /** Final states whose position report is applied; a rejected signal is not trusted. */
 const REPORTING_STATES: ReadonlySet<string> = new Set(['hedged', 'skipped']);
+
+/** What `restoreKey` puts back for one key. */
+export interface KeyRestore {
+  /** The signal whose position report stands (its payload, at its settle time). */
+  main?: { payload: SignalPayload; at: number };
+  /** The fills of the key's settled legs, oldest first. */
+  fills: readonly Fill[];
+  allSymbols?: boolean;
+}
 
 export class DecisionState {
   private currentLedger: Ledger = EMPTY_LEDGER;
@@ -56,6 +87,31 @@ export class DecisionState {
   /** A fill of a hedge (or unwind) leg; each settled leg is applied once. */
   applyFill(fill: Fill): void {
     this.currentLedger = applyFill(this.currentLedger, fill);
+  }
+
+  /**
+   * Replaces what the ledger holds for one (account, symbol) with a fold of the stores:
+   * the main position as `main` reported it (none: unknown) and the hedges on every venue
+   * from `fills`, oldest first. `allSymbols` replaces the hedges of the account's other
+   * symbols too (the account notional cap reads them); their main positions are left alone.
+   */
+  restoreKey(account: string, symbol: string, restored: KeyRestore): void {
+    const key = mainKey(account, symbol);
+    const mains: Record<string, MainPosition> = {};
+    for (const [k, m] of Object.entries(this.currentLedger.mains)) if (k !== key) mains[k] = m;
+    const hedges: Record<string, HedgeLeg> = {};
+    for (const [k, l] of Object.entries(this.currentLedger.hedges)) {
+      if (l.account !== account || (l.symbol !== symbol && !restored.allSymbols)) hedges[k] = l;
+    }
+    let ledger: Ledger = { mains, hedges };
+    if (restored.main) ledger = reportMainFromSignal(ledger, restored.main.payload, restored.main.at);
+    for (const fill of restored.fills) {
+      if (fill.account !== account || (fill.symbol !== symbol && !restored.allSymbols)) {
+        throw new HedgehookError('HH_ERR_INTERNAL', `a fill of ${fill.account} ${fill.symbol} restored into ${account} ${symbol}`);
+      }
+      ledger = applyFill(ledger, fill);
+    }
+    this.currentLedger = ledger;
   }
 
   /** An order was sent for `account` at `at` (the execution stage calls this). */
@@ -175,4 +231,71 @@ async function restoreFills(orders: OrderStore, state: DecisionState): Promise<n
     applied++;
   }
   return applied;
+}
+
+export interface KeyReload {
+  /** The key's main position came from this signal (none settled with a report: unknown). */
+  mainFrom: string | undefined;
+  /** Settled legs whose fills were folded. */
+  fills: number;
+}
+
+const KEY_PAGE = 100;
+
+/**
+ * Reloads one (account, symbol) from the shared stores into `state` (see the top of this
+ * file): the newest settled signal of the key that reported a position (or a close), and the
+ * fills of every settled leg of the key (of the whole account with `allSymbols`), folded
+ * oldest first as at start-up. Run it while the key is held (the worker's per-key order):
+ * nothing can settle for the key between the reads and the decision.
+ *
+ * Newest by sequence, where the start-up fold takes the latest settled: they differ only
+ * when a dead-lettered signal was replayed after a newer one, and then the newer report is
+ * the strategy's current position. The main position feeds the positions view only; the
+ * hedge, which the decision sizes from, is the exact fold of the legs.
+ */
+export async function reloadKeyState(
+  stores: { journal: Journal; orders: OrderStore },
+  state: DecisionState,
+  key: { account: string; symbol: string },
+  options: { allSymbols?: boolean } = {},
+): Promise<KeyReload> {
+  const [main, legs] = await Promise.all([latestReport(stores.journal, partitionKey(key)), settledLegs(stores.orders, key.account, options.allSymbols ? undefined : key.symbol)]);
+  const fills: Fill[] = [];
+  for (const leg of legs) {
+    const fill = fillOfLeg(leg);
+    if (fill) fills.push(fill);
+  }
+  state.restoreKey(key.account, key.symbol, {
+    fills,
+    ...(main ? { main: { payload: main.payload, at: main.updatedAt } } : {}),
+    ...(options.allSymbols ? { allSymbols: true } : {}),
+  });
+  return { mainFrom: main?.id, fills: fills.length };
+}
+
+async function latestReport(journal: Journal, key: string): Promise<SignalView | undefined> {
+  let before: number | undefined;
+  for (;;) {
+    const page = await journal.listSignals(before === undefined ? { partitionKey: key, limit: KEY_PAGE } : { partitionKey: key, limit: KEY_PAGE, beforeSeq: before });
+    for (const view of page) {
+      if (REPORTING_STATES.has(view.state) && (view.payload.position || view.payload.action === 'close')) return view;
+    }
+    if (page.length < KEY_PAGE) return undefined;
+    before = page[page.length - 1]!.seq;
+  }
+}
+
+/** The settled legs of an account (and symbol), oldest first. */
+async function settledLegs(orders: OrderStore, account: string, symbol: string | undefined): Promise<OrderLeg[]> {
+  const legs: OrderLeg[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const query = { account, limit: PAGE, ...(symbol !== undefined ? { symbol } : {}), ...(before !== undefined ? { beforeId: before } : {}) };
+    const page = await orders.list(query);
+    for (const leg of page) if (isSettledLeg(leg)) legs.push(leg);
+    if (page.length < PAGE) break;
+    before = page[page.length - 1]!.id;
+  }
+  return legs.reverse();
 }

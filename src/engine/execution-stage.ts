@@ -3,6 +3,7 @@
  *
  *   earlier legs of this signal (a retry, a restart) ─→ reconcile by client order id
  *       (fills applied to the ledger; still unknown → HH_ERR_EXECUTION_UNRESOLVED, retried)
+ *   → `beforeDecide` (shared stores: the key's ledger reloaded, as other processes left it)
  *   → decision stage (features, model, target, risk) with the ledger as it now stands
  *   → outcome 'hedge' → router over the venues (legs journaled before each request)
  *       → every settled leg's fill applied to the ledger once
@@ -45,6 +46,13 @@ export interface ExecutionStageOptions {
    * it read from there (DESIGN.md, "Signal payload"). Absent: such a signal has no position.
    */
   positionVenue?: string;
+  /**
+   * Runs after the signal's earlier legs are reconciled and before anything reads the
+   * ledger. With stores shared by several processes the wiring reloads the key's position
+   * and hedge here (decision-state.ts, `reloadKeyState`): another process may have hedged
+   * the key since this one last saw it. A throw fails the attempt (retried like any other).
+   */
+  beforeDecide?(delivery: Delivery): Promise<void>;
   /** Called once per leg when it settles (metrics, dashboard). */
   onLegSettled?(leg: OrderLeg): void;
   /** Called once per routed order with the router's result. */
@@ -89,6 +97,7 @@ export function createExecutionStage(options: ExecutionStageOptions): ExecutionS
       }
     }
 
+    if (options.beforeDecide) await options.beforeDecide(delivery);
     const p = delivery.payload;
     const venuePosition = !p.position && p.action !== 'close' && options.positionVenue !== undefined
       ? await readMainPosition(venues, options.positionVenue, p.account, p.symbol, state.ledger.hedges, clock, routing.cancelTimeoutMs)

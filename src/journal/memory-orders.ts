@@ -49,6 +49,8 @@ export class MemoryOrderStore implements OrderStore {
       if (r.id >= before) continue;
       if (query.signalId !== undefined && r.signalId !== query.signalId) continue;
       if (query.venue !== undefined && r.venue !== query.venue) continue;
+      if (query.account !== undefined && r.account !== query.account) continue;
+      if (query.symbol !== undefined && r.symbol !== query.symbol) continue;
       out.push(structuredClone(r));
     }
     return out;

@@ -174,6 +174,7 @@ export class MemoryJournal implements JournalStore {
       const row = this.rows[i]!;
       if (query.state !== undefined && row.state !== query.state) continue;
       if (query.source !== undefined && row.source !== query.source) continue;
+      if (query.partitionKey !== undefined && row.partitionKey !== query.partitionKey) continue;
       out.push(this.view(row));
     }
     return out;

@@ -25,7 +25,8 @@ test('defaults make an empty configuration work', () => {
   assert.deepEqual(Object.keys(c.sources), ['default']);
   assert.equal(c.sources.default!.scheme, 'standard');
   assert.equal(c.sources.default!.maxBodyBytes, 64 * 1024);
-  assert.equal(c.journal.synchronous, 'full');
+  assert.deepEqual(c.journal, { kind: 'sqlite', synchronous: 'full' });
+  assert.deepEqual(c.queue, { kind: 'local' });
   assert.equal(c.worker.maxAttempts, 5);
 });
 
@@ -106,4 +107,14 @@ test('risk, account and model sections: defaults, and one line per mistake', () 
   for (const where of ['risk.maxHedgeNotional', 'maxSignalAge', 'account.riskTolerance', 'account.equity', 'model.ewma.lambda']) {
     assert.ok(lines.some((l) => l.startsWith('cfg.yaml: ') && l.includes(where)), `${where} in:\n${message}`);
   }
+});
+
+test('the scale-out stores: PostgreSQL and NATS sections parse with their defaults; a NATS queue without PostgreSQL, or maxDeliver not above the worker\'s attempts, is one line each', () => {
+  const c = parseConfig({ journal: { kind: 'postgres', url: 'postgres://hh@db:5432/hh' }, queue: { kind: 'nats', url: 'nats://nats:4222' } });
+  assert.equal(c.journal.kind, 'postgres');
+  assert.equal(c.journal.kind === 'postgres' && c.journal.schema, 'hedgehook');
+  assert.equal(c.queue.kind === 'nats' && c.queue.partitions, 16);
+  const message = configError(() => parseConfig({ queue: { kind: 'nats', url: 'nats://nats:4222', maxDeliver: 3 }, worker: { maxAttempts: 5 } }, 'cfg.yaml'));
+  assert.deepEqual(message.split('\n').map((l) => l.split(':')[1]!.trim()).sort(), ['queue.kind', 'queue.maxDeliver']);
+  assert.match(configError(() => parseConfig({ journal: { kind: 'postgres', url: 'mysql://x' } })), /journal\.url: must be a postgres:\/\/ URL/);
 });

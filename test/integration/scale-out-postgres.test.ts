@@ -123,9 +123,9 @@ describe('scale-out: PostgreSQL journal', { skip }, () => {
     it('an older schema is brought forward; a newer one than this hedgehook knows is refused', async () => {
       const f = await fresh(1);
       try {
-        await sql(f.schema, 'DROP TABLE order_legs; DELETE FROM schema_migrations WHERE version = 3');
+        await sql(f.schema, 'DROP TABLE order_legs; DROP INDEX signals_by_partition; DELETE FROM schema_migrations WHERE version >= 3');
         const report = await migratePostgres(f.db, POSTGRES_MIGRATIONS);
-        assert.deepEqual(report.applied, [{ version: 3, name: 'order legs' }]);
+        assert.deepEqual(report.applied, [{ version: 3, name: 'order legs' }, { version: 4, name: 'key reads' }]);
         assert.equal((await sql(f.schema, 'SELECT count(*)::int AS n FROM order_legs'))[0]!.n, 0);
         await sql(f.schema, `INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')`);
         await assert.rejects(migratePostgres(f.db, POSTGRES_MIGRATIONS), (e: unknown) => isHedgehookError(e) && e.code === 'HH_ERR_JOURNAL_UNAVAILABLE' && !e.retryable && /newer/.test(e.message));
@@ -360,6 +360,11 @@ describe('scale-out: PostgreSQL journal', { skip }, () => {
         assert.deepEqual((await b.unsettled()).map((l) => l.leg), [1]);
         assert.deepEqual((await b.list({ venue: 'backup' })).map((l) => l.leg), [1]);
         assert.deepEqual((await b.list({ limit: 1 })).map((l) => l.leg), [1]);
+        await a.save(leg(2, { account: 'other' }));
+        await a.save(leg(3, { symbol: 'BTC/USDT:USDT' }));
+        assert.deepEqual((await b.list({ account: 'main', symbol: 'TRX/USDT:USDT' })).map((l) => l.leg), [1, 0]);
+        assert.deepEqual((await b.list({ account: 'main' })).map((l) => l.leg), [3, 1, 0]);
+        assert.deepEqual((await b.list({ account: 'main', symbol: 'TRX/USDT:USDT', beforeId: (await b.legsOf(SIG))[1]!.id })).map((l) => l.leg), [0]);
         await assert.rejects(a.save(leg(1, { clientOrderId: 'another-id' })), (e: unknown) => isHedgehookError(e) && e.code === 'HH_ERR_INTERNAL');
       } finally {
         await f.done();

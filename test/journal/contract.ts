@@ -222,6 +222,12 @@ export function journalContract(adapter: Adapter | ContractAdapter): void {
           assert.deepEqual((await j.listSignals({ source: 'tv' })).map((s) => s.seq), [4, 2]);
           assert.deepEqual((await j.listSignals({ state: 'hedged' })).map((s) => s.seq), [1]);
           assert.deepEqual((await j.listSignals({ state: 'received', source: 'default', beforeSeq: 5 })).map((s) => s.seq), [3]);
+          // One (account, symbol) key: what a process reloads before deciding it.
+          await appendAll(j, [{ n: 6, key: 'C' }, { n: 7, key: 'C', account: 'other' }]);
+          const c = makeSignal({ n: 3, key: 'C' }).partitionKey;
+          assert.deepEqual((await j.listSignals({ partitionKey: c })).map((s) => s.seq), [6, 3]);
+          assert.deepEqual((await j.listSignals({ partitionKey: c, beforeSeq: 6 })).map((s) => s.seq), [3]);
+          assert.deepEqual((await j.listSignals({ partitionKey: makeSignal({ n: 7, key: 'C', account: 'other' }).partitionKey })).map((s) => s.seq), [7]);
           const hedged = await j.getSignal(makeSignal({ n: 1 }).id);
           assert.deepEqual(hedged?.outcome, { state: 'hedged', reason: 'ok', decision: { ratio: 0.5 }, orders: [{ venue: 'paper' }] });
           assert.equal(hedged?.updatedAt, T0 + 5);

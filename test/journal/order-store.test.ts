@@ -82,6 +82,14 @@ for (const [name, make] of stores) {
         const page2 = await store.list({ limit: 2, beforeId: page1[1]!.id });
         assert.deepEqual(page2.map((l) => l.leg), [2, 1]);
         assert.deepEqual((await store.list({ venue: 'backup' })).map((l) => l.leg), [3, 1]);
+        // By account and symbol (the ledger's reload of one key), paging and combined with the venue.
+        await store.save(leg(5, { account: 'other', status: 'filled', signalId: 'sig_other' }));
+        await store.save(leg(6, { symbol: 'BTC/USDT:USDT', status: 'filled', signalId: 'sig_other' }));
+        assert.deepEqual((await store.list({ account: 'main', symbol: 'TRX/USDT:USDT' })).map((l) => l.leg), [4, 3, 2, 1, 0]);
+        assert.deepEqual((await store.list({ account: 'main', symbol: 'TRX/USDT:USDT', limit: 2, beforeId: page1[1]!.id })).map((l) => l.leg), [2, 1]);
+        assert.deepEqual((await store.list({ account: 'main' })).map((l) => l.leg), [6, 4, 3, 2, 1, 0]);
+        assert.deepEqual((await store.list({ account: 'other' })).map((l) => l.leg), [5]);
+        assert.deepEqual((await store.list({ account: 'main', venue: 'backup' })).map((l) => l.leg), [3, 1]);
         assert.deepEqual((await store.unsettled()).map((l) => l.leg), [1, 3]);
         assert.deepEqual((await store.unsettled())[0]!.error, { code: 'HH_ERR_VENUE_TIMEOUT', message: 'x', retryable: true });
         assert.deepEqual((await store.legsOf(SIG)).map((l) => l.leg), [0, 1, 2, 3, 4]);

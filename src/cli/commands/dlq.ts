@@ -1,24 +1,12 @@
+/**
+ * `hedgehook dlq list|replay|purge` on the journal of a running or stopped service: the
+ * data dir's SQLite file (WAL lets the service and the command both write), or the shared
+ * PostgreSQL database, where a replay goes to the outbox and the services publish it.
+ */
 import type { Command } from 'commander';
 import { HedgehookError } from '../../core/errors.ts';
 import type { DeadLetterEntry } from '../../core/ports.ts';
-import { openSqliteJournal } from '../../journal/sqlite/index.ts';
-import { existsSync } from 'node:fs';
-import { loadConfig, resolveDataDir } from '../options.ts';
-import { journalPath } from '../service.ts';
-
-interface DirOptions {
-  dataDir?: string;
-  config?: string;
-}
-
-/** Opens the journal of a running or stopped service; SQLite WAL lets both write safely. */
-function openJournal(opts: DirOptions) {
-  const config = loadConfig(opts.config, process.env);
-  const dir = resolveDataDir(opts.dataDir, config, process.env);
-  const path = journalPath(dir);
-  if (!existsSync(path)) throw new HedgehookError('HH_ERR_FILE_NOT_FOUND', `no journal at ${path} (use --data-dir)`);
-  return openSqliteJournal({ path, synchronous: config.journal.synchronous });
-}
+import { withState, type DirOptions } from '../data-dir.ts';
 
 function formatTable(entries: DeadLetterEntry[]): string {
   if (entries.length === 0) return 'the dead-letter queue is empty';
@@ -46,13 +34,10 @@ export function registerDlq(program: Command): void {
   common(dlq.command('list').description('list entries in original order'))
     .option('--json', 'print JSON')
     .action(async (opts: DirOptions & { json?: boolean }) => {
-      const journal = openJournal(opts);
-      try {
+      await withState(opts, async ({ dlq: journal }) => {
         const entries = await journal.list();
         process.stdout.write(`${opts.json ? JSON.stringify(entries, null, 2) : formatTable(entries)}\n`);
-      } finally {
-        await journal.close();
-      }
+      });
     });
 
   common(dlq.command('replay').description('put entries back on the queue, in their original order'))
@@ -60,26 +45,20 @@ export function registerDlq(program: Command): void {
     .option('--all', 'every entry')
     .action(async (opts: DirOptions & { id?: string; all?: boolean }) => {
       if (Boolean(opts.id) === Boolean(opts.all)) throw new HedgehookError('HH_ERR_USAGE', 'give exactly one of --id ID or --all');
-      const journal = openJournal(opts);
-      try {
+      await withState(opts, async ({ dlq: journal }) => {
         const result = await journal.replay(opts.all ? 'all' : { ids: [opts.id!] }, Date.now());
         if (opts.id && result.replayed.length === 0) throw new HedgehookError('HH_ERR_NOT_IN_DLQ', `${opts.id} is not in the dead-letter queue`);
         process.stdout.write(`replayed ${result.replayed.length}${result.replayed.length ? `: ${result.replayed.join(' ')}` : ''}\n`);
-      } finally {
-        await journal.close();
-      }
+      });
     });
 
   common(dlq.command('purge').description('remove one entry from the DLQ (the signal stays in the journal as dead)'))
     .requiredOption('--id <id>', 'the signal id of the entry')
     .action(async (opts: DirOptions & { id: string }) => {
-      const journal = openJournal(opts);
-      try {
+      await withState(opts, async ({ dlq: journal }) => {
         const purged = await journal.purge(opts.id, Date.now());
         if (!purged) throw new HedgehookError('HH_ERR_NOT_IN_DLQ', `${opts.id} is not in the dead-letter queue`);
         process.stdout.write(`purged ${opts.id}\n`);
-      } finally {
-        await journal.close();
-      }
+      });
     });
 }

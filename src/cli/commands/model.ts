@@ -13,9 +13,8 @@ import { parseExplainContext } from '../../model/explain-context.ts';
 import { explain } from '../../model/linear-model.ts';
 import { DEFAULT_MODEL, parseModelVersion } from '../../model/registry.ts';
 import { featureSettings } from '../config.ts';
-import { dirOptions, existingJournal, whoAmI, withState, type DirOptions } from '../data-dir.ts';
+import { dirOptions, whoAmI, withState, type DirOptions } from '../data-dir.ts';
 import { existingFile, loadConfig } from '../options.ts';
-import { openState } from '../service.ts';
 import { registerModelFit } from './model-fit.ts';
 
 /** JSON from a flag, or one line naming the flag. */
@@ -119,14 +118,7 @@ export function registerModel(program: Command): void {
       const payload = validatePayload(jsonFlag('--json', opts.json));
       const context = parseExplainContext(opts.context === undefined ? undefined : jsonFlag('--context', opts.context), config.account, Date.now());
       let version = DEFAULT_MODEL;
-      if (opts.dataDir !== undefined) {
-        const state = openState(existingJournal({ dataDir: opts.dataDir }, config));
-        try {
-          version = await state.models.active();
-        } finally {
-          state.close();
-        }
-      }
+      if (opts.dataDir !== undefined) version = await withState({ dataDir: opts.dataDir }, ({ models }) => models.active(), config);
       const output = explain(payload, context, version, featureSettings(config));
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     });

@@ -259,6 +259,10 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
       params.push(query.source);
       where.push(`source = $${params.length}`);
     }
+    if (query.partitionKey !== undefined) {
+      params.push(query.partitionKey);
+      where.push(`partition_key = $${params.length}`);
+    }
     params.push(clampLimit(query.limit));
     const sql = `SELECT ${SIGNAL_COLUMNS} FROM signals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`;
     return (await this.read<SignalRow>('journal read failed', sql, params)).map(signalView);

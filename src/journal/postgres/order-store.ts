@@ -144,6 +144,14 @@ export class PostgresOrderStore implements OrderStore {
       params.push(query.venue);
       where.push(`venue = $${params.length}`);
     }
+    if (query.account !== undefined) {
+      params.push(query.account);
+      where.push(`account = $${params.length}`);
+    }
+    if (query.symbol !== undefined) {
+      params.push(query.symbol);
+      where.push(`symbol = $${params.length}`);
+    }
     params.push(limit);
     const rows = await this.db.query<LegRow>('cannot read order legs', `SELECT ${COLUMNS} FROM order_legs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.length}`, params);
     return rows.map(fromRow);

@@ -521,6 +521,10 @@ export class SqliteJournal implements JournalStore {
       where.push('source = ?');
       params.push(query.source);
     }
+    if (query.partitionKey !== undefined) {
+      where.push('partition_key = ?');
+      params.push(query.partitionKey);
+    }
     params.push(clampLimit(query.limit));
     const sql = `SELECT ${SIGNAL_COLUMNS} FROM signals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
     const rows = this.read(() => {

@@ -71,7 +71,7 @@ const COLUMNS = `id, client_order_id, signal_id, account, leg, venue, purpose, s
   reduce_only, status, filled, average_price, fee, exchange_order_id, error, latency_ms, created_at, updated_at`;
 
 export class SqliteOrderStore implements OrderStore {
-  private readonly s: Record<'upsert' | 'legsOf' | 'list' | 'listVenue' | 'listSignal' | 'unsettled', Statement>;
+  private readonly s: Record<'upsert' | 'legsOf' | 'list' | 'listVenue' | 'listSignal' | 'listKey' | 'unsettled', Statement>;
 
   constructor(db: Db) {
     this.s = {
@@ -90,6 +90,11 @@ export class SqliteOrderStore implements OrderStore {
       list: db.prepare(`SELECT ${COLUMNS} FROM order_legs WHERE id < ? ORDER BY id DESC LIMIT ?`),
       listVenue: db.prepare(`SELECT ${COLUMNS} FROM order_legs WHERE venue = ? AND id < ? ORDER BY id DESC LIMIT ?`),
       listSignal: db.prepare(`SELECT ${COLUMNS} FROM order_legs WHERE signal_id = ? AND id < ? ORDER BY id DESC LIMIT ?`),
+      // One statement for account and/or symbol: a null parameter is no filter.
+      listKey: db.prepare(
+        `SELECT ${COLUMNS} FROM order_legs WHERE (@account IS NULL OR account = @account) AND (@symbol IS NULL OR symbol = @symbol)
+           AND (@signalId IS NULL OR signal_id = @signalId) AND (@venue IS NULL OR venue = @venue) AND id < @before ORDER BY id DESC LIMIT @limit`,
+      ),
       unsettled: db.prepare(`SELECT ${COLUMNS} FROM order_legs WHERE status IN ('pending', 'unknown', 'open') ORDER BY id`),
     };
   }
@@ -130,11 +135,12 @@ export class SqliteOrderStore implements OrderStore {
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
     const before = query.beforeId ?? Number.MAX_SAFE_INTEGER;
     return guarded('cannot read order legs', () => {
-      const rows = query.signalId !== undefined
-        ? this.s.listSignal.all(query.signalId, before, limit)
-        : query.venue !== undefined
-          ? this.s.listVenue.all(query.venue, before, limit)
-          : this.s.list.all(before, limit);
+      let rows: unknown[];
+      if (query.account !== undefined || query.symbol !== undefined) {
+        rows = this.s.listKey.all({ account: query.account ?? null, symbol: query.symbol ?? null, signalId: query.signalId ?? null, venue: query.venue ?? null, before, limit });
+      } else if (query.signalId !== undefined) rows = this.s.listSignal.all(query.signalId, before, limit);
+      else if (query.venue !== undefined) rows = this.s.listVenue.all(query.venue, before, limit);
+      else rows = this.s.list.all(before, limit);
       return (rows as LegRow[]).map(fromRow);
     });
   }
