@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import { signedWebhook, startServiceProcess, writeConfig } from '../test/helpers/service-process.ts';
 import { openLoop, type OpenLoopResult } from './open-loop.ts';
 import { benchDecision } from './decision.ts';
+import { benchSections, sectionLines } from './sections.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +27,7 @@ const SYNCHRONOUS = arg('synchronous') ?? 'full';
 
 const PAYLOAD = { symbol: 'TRXUSDT.P', action: 'update', account: 'main', type: 'breakout', strength: 0.8, price: 0.2412, position: { side: 'long', size: 50000, leverage: 10 } };
 
-async function startBare(): Promise<{ url: string; kill: () => void }> {
+async function startBare(): Promise<{ url: string; pid: number; kill: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./bare-server.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -37,7 +38,7 @@ async function startBare(): Promise<{ url: string; kill: () => void }> {
     });
     child.on('exit', () => reject(new Error('bare server exited')));
   });
-  return { url, kill: () => child.kill('SIGKILL') };
+  return { url, pid: child.pid!, kill: () => child.kill('SIGKILL') };
 }
 
 interface Run {
@@ -52,12 +53,20 @@ interface Run {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   /** hedgehook: seconds its worker took afterwards to process the backlog (waited out before the next run). */
   drainSeconds?: number;
+  /** The server process's CPU time (user + system, all threads) per acknowledged request during the round. */
+  serverCpuMicrosPerAck: number;
+  /** hedgehook: the same, counting the CPU its worker spent on the backlog afterwards: the full cost of one webhook. */
+  serverCpuMicrosPerAckWithDrain?: number;
+  /** CPU of this process (autocannon, signing requests) per request answered; 1000 ms/s is one whole core. */
+  loadGeneratorCpuMsPerSecond: number;
 }
 
-async function load(target: string, url: string, mode: Run['mode'], seconds: number): Promise<Run> {
+async function load(target: string, url: string, pid: number, mode: Run['mode'], seconds: number, connections = CONNECTIONS): Promise<Run> {
+  const server0 = cpuTicks(pid);
+  const self0 = process.cpuUsage();
   const result = await autocannon({
     url: `${url}/webhooks/default`,
-    connections: CONNECTIONS,
+    connections,
     duration: seconds,
     requests: [
       {
@@ -71,16 +80,20 @@ async function load(target: string, url: string, mode: Run['mode'], seconds: num
     ],
   });
   const ok = result['2xx'];
+  const serverTicks = cpuTicks(pid) - server0;
+  const self = process.cpuUsage(self0);
   return {
     target,
     mode,
-    connections: CONNECTIONS,
+    connections,
     seconds,
     requestsPerSec: Math.round(ok / seconds),
     acknowledged: ok,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    serverCpuMicrosPerAck: ok > 0 ? Math.round((serverTicks * TICK_MICROS) / ok) : NaN,
+    loadGeneratorCpuMsPerSecond: Math.round((self.user + self.system) / 1000 / seconds),
   };
 }
 
@@ -89,6 +102,9 @@ function rssMb(pid: number): { rss: number; peak: number } {
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
   return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
 }
+
+/** Linux's USER_HZ: /proc reports CPU time in 1/100 s. */
+const TICK_MICROS = 10_000;
 
 /** User + system CPU time of a process so far, in clock ticks (1/100 s). */
 function cpuTicks(pid: number): number {
@@ -121,21 +137,26 @@ const config = writeConfig(dataDir, {
   logLevel: 'warn',
 });
 const bare = await startBare();
+const barePid = bare.pid;
 const hh = await startServiceProcess({ dataDir, config });
 const runs: Run[] = [];
 try {
   process.stderr.write('decision stage (features + model + target + risk), in process…\n');
   const decision = benchDecision();
   process.stderr.write('warming up…\n');
-  await load('bare', bare.url, 'saturation', 2);
-  await load('hedgehook', hh.url, 'saturation', 2);
+  await load('bare', bare.url, barePid, 'saturation', 2);
+  await load('hedgehook', hh.url, hh.pid, 'saturation', 2);
   await drained(hh.pid);
   // Interleaved rounds, so a noisy neighbour hurts both sides alike.
   for (let round = 0; round < 3; round++) {
-    for (const [name, url] of [['bare', bare.url], ['hedgehook', hh.url]] as const) {
+    for (const [name, url, pid] of [['bare', bare.url, barePid], ['hedgehook', hh.url, hh.pid]] as const) {
       process.stderr.write(`round ${round + 1}: ${name} at saturation…\n`);
-      const run = await load(name, url, 'saturation', SECONDS);
-      if (name === 'hedgehook') run.drainSeconds = await drained(hh.pid);
+      const before = cpuTicks(pid);
+      const run = await load(name, url, pid, 'saturation', SECONDS);
+      if (name === 'hedgehook') {
+        run.drainSeconds = await drained(hh.pid);
+        run.serverCpuMicrosPerAckWithDrain = Math.round(((cpuTicks(pid) - before) * TICK_MICROS) / run.acknowledged);
+      }
       runs.push(run);
     }
   }
@@ -145,6 +166,15 @@ try {
     fixedRuns[name] = await openLoop({ url: `${url}/webhooks/default`, rate: FIXED_RATE, seconds: SECONDS, connections: CONNECTIONS, makeRequest: () => signedWebhook(PAYLOAD) });
   }
   const memory = rssMb(hh.pid);
+  // Latency against the number of connections, closed loop (each connection sends its next
+  // request when answered): 1 is a single sender, 256 a crowd.
+  const byConnections: Record<string, Run> = {};
+  for (const conns of [1, 32, 256]) {
+    process.stderr.write(`hedgehook at saturation over ${conns} connection(s)…\n`);
+    byConnections[String(conns)] = await load('hedgehook', hh.url, hh.pid, 'saturation', SECONDS, conns);
+    await drained(hh.pid);
+  }
+  const sections = await benchSections({ scaleOut: !process.argv.includes('--skip-scale-out'), log: (line) => process.stderr.write(`${line}\n`) });
 
   const sat = (t: string) => runs.filter((r) => r.target === t && r.mode === 'saturation');
   const fixed = (t: string) => fixedRuns[t]!;
@@ -156,11 +186,20 @@ try {
     throughputRatio: Number((hhRps / bareRps).toFixed(3)),
     saturationLatencyMs: { p50: median(sat('hedgehook').map((r) => r.latencyMs.p50)), p99: median(sat('hedgehook').map((r) => r.latencyMs.p99)) },
     backlogDrainSeconds: median(sat('hedgehook').map((r) => r.drainSeconds ?? NaN)),
+    cpuMicrosPerRequest: {
+      bare: median(sat('bare').map((r) => r.serverCpuMicrosPerAck)),
+      hedgehookAck: median(sat('hedgehook').map((r) => r.serverCpuMicrosPerAck)),
+      hedgehookWithProcessing: median(sat('hedgehook').map((r) => r.serverCpuMicrosPerAckWithDrain ?? NaN)),
+    },
+    loadGeneratorCpuMsPerSecond: { bare: median(sat('bare').map((r) => r.loadGeneratorCpuMsPerSecond)), hedgehook: median(sat('hedgehook').map((r) => r.loadGeneratorCpuMsPerSecond)) },
     bareSaturationLatencyMs: { p50: median(sat('bare').map((r) => r.latencyMs.p50)), p99: median(sat('bare').map((r) => r.latencyMs.p99)) },
     fixedRate: { requestsPerSec: FIXED_RATE, connections: CONNECTIONS, hedgehook: fixed('hedgehook'), bare: fixed('bare') },
     rssMb: memory.rss,
     peakRssMb: memory.peak,
     decisionMicroseconds: decision.microseconds,
+    ackLatencyByConnections: Object.fromEntries(Object.entries(byConnections).map(([c, r]) => [c, { acknowledgedPerSec: r.requestsPerSec, p50: r.latencyMs.p50, p99: r.latencyMs.p99 }])),
+    commitToWireMs: sections.execution.commitToWireMs,
+    backtest: { barsPerSecond: sections.backtest.barsPerSecond, wallMs: sections.backtest.wallMs, bars: sections.backtest.bars, signals: sections.backtest.signals },
   };
   const report = {
     benchmark: 'webhook-ack',
@@ -169,6 +208,7 @@ try {
     journal: { synchronous: SYNCHRONOUS },
     summary,
     runs,
+    sections,
   };
   if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify(report, null, 2)}\n`);
 
@@ -179,13 +219,19 @@ try {
     [`hedgehook ack p50 / p99 at saturation, ${CONNECTIONS} conns (autocannon, whole ms)`, `${summary.saturationLatencyMs.p50} / ${summary.saturationLatencyMs.p99} ms`],
     [`hedgehook backlog of a saturation round processed in (median)`, `${summary.backlogDrainSeconds} s`],
     [`bare p50 / p99 at saturation`, `${summary.bareSaturationLatencyMs.p50} / ${summary.bareSaturationLatencyMs.p99} ms`],
+    ['server CPU per request at saturation: bare / hedgehook ack / hedgehook incl. processing', `${summary.cpuMicrosPerRequest.bare} / ${summary.cpuMicrosPerRequest.hedgehookAck} / ${summary.cpuMicrosPerRequest.hedgehookWithProcessing} µs`],
+    ['load generator CPU during bare / hedgehook rounds (1000 = one core)', `${summary.loadGeneratorCpuMsPerSecond.bare} / ${summary.loadGeneratorCpuMsPerSecond.hedgehook} ms/s`],
     [`hedgehook ack p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns`, `${fixed('hedgehook').latencyMs.p50} / ${fixed('hedgehook').latencyMs.p99} ms`],
     [`bare p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns`, `${fixed('bare').latencyMs.p50} / ${fixed('bare').latencyMs.p99} ms`],
     ['hedgehook RSS after the runs (peak)', `${memory.rss} MB (${memory.peak} MB)`],
     [`decision stage p50 / p99, one signal (${decision.iterations} calls; goal p99 < 50 µs)`, `${decision.microseconds.p50} / ${decision.microseconds.p99} µs`],
   ];
+  for (const [c, r] of Object.entries(byConnections)) {
+    rows.push([`hedgehook acknowledged/s and ack p50 / p99 at saturation, ${c} connection(s)`, `${r.requestsPerSec}/s, ${r.latencyMs.p50} / ${r.latencyMs.p99} ms`]);
+  }
   const w = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`);
+  process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n\n`);
+  process.stdout.write(`${sectionLines(sections).join('\n')}\n`);
 } finally {
   bare.kill();
   hh.child.kill('SIGTERM');

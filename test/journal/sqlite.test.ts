@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { HedgehookError } from '../../src/core/errors.ts';
 import { MIGRATIONS, SqliteJournal, latestVersion, openSqliteJournal } from '../../src/journal/sqlite/index.ts';
+import { migrate } from '../../src/journal/sqlite/migrate.ts';
+import { silentLogger } from '../../src/journal/types.ts';
 import { journalContract } from './contract.ts';
 import { breakSqlite, makeSignal, nextTurn, retryable, sqliteAdapter, tempDir } from './fixtures.ts';
 
@@ -104,6 +106,130 @@ describe('sqlite journal', () => {
       assert.equal((await j.getSignal(delivery.id))?.state, 'skipped');
       assert.equal(j.stats().batches, 2, 'the three appends, the settle and the failure were one commit');
       await j.close();
+    }),
+  );
+
+  test(
+    'settling hands the next due signal of the key to the next claim: claimed in the same commit, no second one',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      await Promise.all([1, 2, 3].map((n) => j.append(makeSignal({ n, key: 'A' }))));
+      const [first] = await j.claim(8, T0);
+      await j.settle(first!, { state: 'skipped' }, T0 + 1);
+      // Visible to another connection as soon as the settle resolved: one transaction.
+      const db = new Database(path, { readonly: true });
+      assert.deepEqual(db.prepare('SELECT seq, state, attempts, updated_at AS at FROM signals WHERE seq IN (1, 2) ORDER BY seq').all(), [
+        { seq: 1, state: 'skipped', attempts: 1, at: T0 + 1 },
+        { seq: 2, state: 'processing', attempts: 1, at: T0 + 1 },
+      ]);
+      db.close();
+      const batchesBefore = j.stats().batches;
+      const [second] = await j.claim(8, T0 + 2);
+      assert.deepEqual([second?.seq, second?.attempt, second?.partitionKey], [2, 1, 'main|A']);
+      assert.deepEqual(second?.payload, makeSignal({ n: 2, key: 'A' }).payload);
+      assert.equal(j.stats().batches, batchesBefore);
+      assert.deepEqual(await j.claim(8, T0 + 2), [], 'the key stays in flight');
+      await j.settle(second!, { state: 'skipped' }, T0 + 3);
+      assert.deepEqual((await j.claim(8, T0 + 4)).map((d) => d.seq), [3]);
+      await j.close();
+    }),
+  );
+
+  test(
+    'a hand-over waits behind a lower seq of another key: claims stay lowest seq first',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      await Promise.all([
+        j.append(makeSignal({ n: 1, key: 'A' })),
+        j.append(makeSignal({ n: 2, key: 'B' })),
+        j.append(makeSignal({ n: 3, key: 'A' })),
+      ]);
+      const [one] = await j.claim(1, T0);
+      await j.settle(one!, { state: 'skipped' }, T0);
+      const [two] = await j.claim(1, T0);
+      assert.equal(two?.seq, 2, 'B before the handed-over A');
+      const [three] = await j.claim(1, T0);
+      assert.deepEqual([three?.seq, three?.attempt], [3, 1]);
+      await j.close();
+    }),
+  );
+
+  test(
+    'a hand-over nobody claimed is put back by close: received, attempts as before, claimed normally next time',
+    withFile(async (path) => {
+      let j = openSqliteJournal({ path });
+      await Promise.all([1, 2].map((n) => j.append(makeSignal({ n, key: 'A' }))));
+      const [first] = await j.claim(8, T0);
+      await j.settle(first!, { state: 'hedged' }, T0 + 1);
+      await j.close();
+      assert.deepEqual(
+        [count(path, `SELECT COUNT(*) FROM signals WHERE seq = 2 AND state = 'received'`), count(path, `SELECT attempts FROM signals WHERE seq = 2`)],
+        [1, 0],
+      );
+      j = openSqliteJournal({ path });
+      const [again] = await j.claim(8, T0 + 2);
+      assert.deepEqual([again?.seq, again?.attempt], [2, 1]);
+      await j.close();
+    }),
+  );
+
+  test(
+    'no hand-over for a key whose next signal waits for a retry, nor after a retry or a dead letter',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      await Promise.all([1, 2].map((n) => j.append(makeSignal({ n, key: 'A' }))));
+      await j.append(makeSignal({ n: 3, key: 'B' }));
+      const ds = await j.claim(8, T0);
+      assert.deepEqual(ds.map((d) => d.seq), [1, 3]);
+      await j.retry(ds[0]!, T0 + 1000, retryable, T0);
+      await j.deadLetter(ds[1]!, 'gave up', retryable, T0);
+      assert.equal(count(path, `SELECT COUNT(*) FROM signals WHERE state = 'processing'`), 0);
+      // Signal 1 is A's head again, due at T0 + 1000; 2 waits behind it.
+      assert.deepEqual(await j.claim(8, T0 + 1), []);
+      const [retried] = await j.claim(8, T0 + 1000);
+      assert.deepEqual([retried?.seq, retried?.attempt], [1, 2]);
+      await j.close();
+    }),
+  );
+
+  test(
+    'schema 004 on a journal written by schema 003: rows kept, CHECKs still refuse unknown values, without a temporary B-tree',
+    withFile(async (path) => {
+      const old = new Database(path);
+      old.pragma('journal_mode = WAL');
+      migrate(old, MIGRATIONS.slice(0, 3), silentLogger);
+      const sig = makeSignal(1);
+      old
+        .prepare(
+          `INSERT INTO signals (id, source, dedup_key, received_at, remote_addr, headers, body, payload, account, symbol, partition_key, state, attempts, updated_at)
+           VALUES (?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, 'received', 0, ?)`,
+        )
+        .run(sig.id, sig.source, sig.dedupKey, sig.receivedAt, sig.remoteAddr, sig.body, JSON.stringify(sig.payload), sig.payload.account, sig.payload.symbol, sig.partitionKey, sig.receivedAt);
+      old.prepare(`INSERT INTO queue (seq, partition_key) VALUES (1, ?)`).run(sig.partitionKey);
+      old.close();
+      const j = openSqliteJournal({ path });
+      assert.ok(count(path, 'PRAGMA user_version') >= 4);
+      assert.deepEqual(await j.append(sig), { status: 'duplicate', id: sig.id, seq: 1 });
+      const [d] = await j.claim(8, T0);
+      await j.settle(d!, { state: 'skipped' }, T0);
+      assert.equal((await j.getSignal(sig.id))?.state, 'skipped');
+      await j.close();
+      const db = new Database(path);
+      try {
+        assert.throws(() => db.prepare(`UPDATE signals SET state = 'lost' WHERE seq = 1`).run(), /CHECK constraint failed/);
+        assert.throws(() => db.prepare(`INSERT INTO signal_events (signal_seq, type, at) VALUES (1, 'lost', 0)`).run(), /CHECK constraint failed/);
+        db.prepare(`UPDATE signals SET state = 'dead' WHERE seq = 1`).run();
+        db.prepare(`INSERT INTO signal_events (signal_seq, type, at) VALUES (1, 'purged', 0)`).run();
+        const ephemeral = (sql: string, ...params: unknown[]) =>
+          (db.prepare(`EXPLAIN ${sql}`).all(...params) as { opcode: string }[]).filter((op) => op.opcode === 'OpenEphemeral').length;
+        assert.equal(ephemeral(`UPDATE signals SET state = ? WHERE seq = 1`, 'hedged'), 0);
+        assert.equal(ephemeral(`INSERT INTO signal_events (signal_seq, type, at) VALUES (1, ?, 0)`, 'retry'), 0);
+        const indexes = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'signals' AND sql IS NOT NULL`).pluck().all();
+        assert.deepEqual(indexes, [], 'signals_by_state and signals_by_source are gone');
+        assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      } finally {
+        db.close();
+      }
     }),
   );
 
