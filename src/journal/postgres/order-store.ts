@@ -7,63 +7,8 @@
  */
 import { HedgehookError } from '../../core/errors.ts';
 import type { OrderLeg, OrderListQuery, OrderStore, StoredOrderLeg } from '../../core/orders.ts';
+import { LEG_COLUMNS as COLUMNS, LEG_INSERT_COLUMNS, LEG_UPSERT_SET, legFromRow as fromRow, legValues, type LegRow } from '../order-leg-row.ts';
 import type { PostgresDatabase } from './database.ts';
-
-interface LegRow {
-  id: number;
-  client_order_id: string;
-  signal_id: string;
-  account: string;
-  leg: number;
-  venue: string;
-  purpose: OrderLeg['purpose'];
-  symbol: string;
-  side: OrderLeg['side'];
-  amount: string;
-  type: OrderLeg['type'];
-  price: string | null;
-  reduce_only: boolean;
-  status: OrderLeg['status'];
-  filled: string;
-  average_price: string | null;
-  fee: string;
-  exchange_order_id: string | null;
-  error: string | null;
-  latency_ms: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-const COLUMNS = `id, client_order_id, signal_id, account, leg, venue, purpose, symbol, side, amount, type, price,
-  reduce_only, status, filled, average_price, fee, exchange_order_id, error, latency_ms, created_at, updated_at`;
-
-function fromRow(r: LegRow): StoredOrderLeg {
-  const leg: StoredOrderLeg = {
-    id: r.id,
-    clientOrderId: r.client_order_id,
-    signalId: r.signal_id,
-    account: r.account,
-    leg: r.leg,
-    venue: r.venue,
-    purpose: r.purpose,
-    symbol: r.symbol,
-    side: r.side,
-    amount: Number(r.amount),
-    type: r.type,
-    reduceOnly: r.reduce_only,
-    status: r.status,
-    filled: Number(r.filled),
-    fee: Number(r.fee),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-  if (r.price !== null) leg.price = Number(r.price);
-  if (r.average_price !== null) leg.averagePrice = Number(r.average_price);
-  if (r.exchange_order_id !== null) leg.exchangeOrderId = r.exchange_order_id;
-  if (r.error !== null) leg.error = JSON.parse(r.error) as NonNullable<OrderLeg['error']>;
-  if (r.latency_ms !== null) leg.latencyMs = r.latency_ms;
-  return leg;
-}
 
 /** A unique violation of (signal_id, leg), as the driver reports it under our wrapper. */
 function isLegTaken(err: unknown): boolean {
@@ -95,35 +40,10 @@ export class PostgresOrderStore implements OrderStore {
   private async upsert(leg: OrderLeg): Promise<void> {
     await this.db.query(
       'cannot journal an order leg',
-      `INSERT INTO order_legs (client_order_id, signal_id, account, leg, venue, purpose, symbol, side, amount, type, price,
-         reduce_only, status, filled, average_price, fee, exchange_order_id, error, latency_ms, created_at, updated_at)
+      `INSERT INTO order_legs (${LEG_INSERT_COLUMNS})
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-       ON CONFLICT (client_order_id) DO UPDATE SET status = excluded.status, filled = excluded.filled,
-         average_price = excluded.average_price, fee = excluded.fee, exchange_order_id = excluded.exchange_order_id,
-         error = excluded.error, latency_ms = excluded.latency_ms, updated_at = excluded.updated_at`,
-      [
-        leg.clientOrderId,
-        leg.signalId,
-        leg.account,
-        leg.leg,
-        leg.venue,
-        leg.purpose,
-        leg.symbol,
-        leg.side,
-        String(leg.amount),
-        leg.type,
-        leg.price === undefined ? null : String(leg.price),
-        leg.reduceOnly,
-        leg.status,
-        String(leg.filled),
-        leg.averagePrice === undefined ? null : String(leg.averagePrice),
-        String(leg.fee),
-        leg.exchangeOrderId ?? null,
-        leg.error === undefined ? null : JSON.stringify(leg.error),
-        leg.latencyMs ?? null,
-        leg.createdAt,
-        leg.updatedAt,
-      ],
+       ON CONFLICT (client_order_id) DO UPDATE SET ${LEG_UPSERT_SET}`,
+      legValues(leg, (flag) => flag),
     );
   }
 

@@ -13,62 +13,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { OrderLeg, OrderListQuery, OrderStore, StoredOrderLeg } from '../../core/orders.ts';
 import { guarded } from './connection.ts';
-
-interface LegRow {
-  id: number;
-  client_order_id: string;
-  signal_id: string;
-  account: string;
-  leg: number;
-  venue: string;
-  purpose: OrderLeg['purpose'];
-  symbol: string;
-  side: OrderLeg['side'];
-  amount: string;
-  type: OrderLeg['type'];
-  price: string | null;
-  reduce_only: number;
-  status: OrderLeg['status'];
-  filled: string;
-  average_price: string | null;
-  fee: string;
-  exchange_order_id: string | null;
-  error: string | null;
-  latency_ms: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-function fromRow(r: LegRow): StoredOrderLeg {
-  const leg: StoredOrderLeg = {
-    id: r.id,
-    clientOrderId: r.client_order_id,
-    signalId: r.signal_id,
-    account: r.account,
-    leg: r.leg,
-    venue: r.venue,
-    purpose: r.purpose,
-    symbol: r.symbol,
-    side: r.side,
-    amount: Number(r.amount),
-    type: r.type,
-    reduceOnly: r.reduce_only === 1,
-    status: r.status,
-    filled: Number(r.filled),
-    fee: Number(r.fee),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-  if (r.price !== null) leg.price = Number(r.price);
-  if (r.average_price !== null) leg.averagePrice = Number(r.average_price);
-  if (r.exchange_order_id !== null) leg.exchangeOrderId = r.exchange_order_id;
-  if (r.error !== null) leg.error = JSON.parse(r.error) as NonNullable<OrderLeg['error']>;
-  if (r.latency_ms !== null) leg.latencyMs = r.latency_ms;
-  return leg;
-}
-
-const COLUMNS = `id, client_order_id, signal_id, account, leg, venue, purpose, symbol, side, amount, type, price,
-  reduce_only, status, filled, average_price, fee, exchange_order_id, error, latency_ms, created_at, updated_at`;
+import { LEG_COLUMNS as COLUMNS, LEG_INSERT_COLUMNS, LEG_UPSERT_SET, legFromRow as fromRow, legValues, type LegRow } from '../order-leg-row.ts';
 
 export class SqliteOrderStore implements OrderStore {
   private readonly s: Record<'upsert' | 'legsOf' | 'list' | 'listVenue' | 'listSignal' | 'listKey' | 'unsettled', Statement>;
@@ -78,13 +23,8 @@ export class SqliteOrderStore implements OrderStore {
       // The identity of a leg (signal, number, venue, side, amount) is fixed at creation;
       // only what the venue reports changes.
       upsert: db.prepare(
-        `INSERT INTO order_legs (client_order_id, signal_id, account, leg, venue, purpose, symbol, side, amount, type, price,
-           reduce_only, status, filled, average_price, fee, exchange_order_id, error, latency_ms, created_at, updated_at)
-         VALUES (@clientOrderId, @signalId, @account, @leg, @venue, @purpose, @symbol, @side, @amount, @type, @price,
-           @reduceOnly, @status, @filled, @averagePrice, @fee, @exchangeOrderId, @error, @latencyMs, @createdAt, @updatedAt)
-         ON CONFLICT (client_order_id) DO UPDATE SET status = excluded.status, filled = excluded.filled,
-           average_price = excluded.average_price, fee = excluded.fee, exchange_order_id = excluded.exchange_order_id,
-           error = excluded.error, latency_ms = excluded.latency_ms, updated_at = excluded.updated_at`,
+        `INSERT INTO order_legs (${LEG_INSERT_COLUMNS}) VALUES (${Array(21).fill('?').join(', ')})
+         ON CONFLICT (client_order_id) DO UPDATE SET ${LEG_UPSERT_SET}`,
       ),
       legsOf: db.prepare(`SELECT ${COLUMNS} FROM order_legs WHERE signal_id = ? ORDER BY leg`),
       list: db.prepare(`SELECT ${COLUMNS} FROM order_legs WHERE id < ? ORDER BY id DESC LIMIT ?`),
@@ -101,29 +41,7 @@ export class SqliteOrderStore implements OrderStore {
 
   async save(leg: OrderLeg): Promise<void> {
     guarded('cannot journal an order leg', () =>
-      this.s.upsert.run({
-        clientOrderId: leg.clientOrderId,
-        signalId: leg.signalId,
-        account: leg.account,
-        leg: leg.leg,
-        venue: leg.venue,
-        purpose: leg.purpose,
-        symbol: leg.symbol,
-        side: leg.side,
-        amount: String(leg.amount),
-        type: leg.type,
-        price: leg.price === undefined ? null : String(leg.price),
-        reduceOnly: leg.reduceOnly ? 1 : 0,
-        status: leg.status,
-        filled: String(leg.filled),
-        averagePrice: leg.averagePrice === undefined ? null : String(leg.averagePrice),
-        fee: String(leg.fee),
-        exchangeOrderId: leg.exchangeOrderId ?? null,
-        error: leg.error === undefined ? null : JSON.stringify(leg.error),
-        latencyMs: leg.latencyMs ?? null,
-        createdAt: leg.createdAt,
-        updatedAt: leg.updatedAt,
-      }),
+      this.s.upsert.run(...legValues(leg, (flag) => (flag ? 1 : 0))),
     );
   }
 
