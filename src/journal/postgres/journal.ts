@@ -25,7 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { HedgehookError, type ErrorInfo } from '../../core/errors.ts';
 import type { DeadLetterEntry, Delivery, RejectionView, ReplayResult, SignalListQuery } from '../../core/ports.ts';
-import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalState, SignalView } from '../../core/signal.ts';
+import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalView } from '../../core/signal.ts';
 import {
   DEFAULT_MAX_REJECTIONS,
   WorkListeners,
@@ -35,13 +35,13 @@ import {
   replaySelection,
   storedError,
   toJson,
-  toSignalView,
   unavailable,
 } from '../common.ts';
 import type { DeliveryStates, SignalRef } from '../delivery.ts';
 import type { JournalLogger, JournalStats, JournalStore, SignalEvent, SignalEventType } from '../types.ts';
 import { AsyncBatcher } from './batcher.ts';
 import type { PostgresDatabase } from './database.ts';
+import { prepareRejection, prepareSignal, signalView, type PreparedRejection, type PreparedSignal, type SignalRow } from '../signal-row.ts';
 
 export interface PostgresJournalOptions {
   /** 'postgres' (default): the journal is the queue. 'outbox': a broker delivers; appends and replays write the outbox. */
@@ -52,45 +52,8 @@ export interface PostgresJournalOptions {
   maxRejections?: number;
 }
 
-interface PreparedSignal {
-  id: string;
-  source: string;
-  dedupKey: string;
-  receivedAt: number;
-  remoteAddr: string;
-  headers: string;
-  body: string;
-  payload: string;
-  account: string;
-  symbol: string;
-  partitionKey: string;
-}
 
-interface PreparedRejection {
-  at: number;
-  source: string;
-  remoteAddr: string;
-  status: number;
-  code: string;
-  reason: string;
-  bodyExcerpt: string | null;
-  headers: string | null;
-}
 
-interface SignalRow {
-  seq: number;
-  id: string;
-  source: string;
-  state: SignalState;
-  received_at: number;
-  account: string;
-  symbol: string;
-  payload: string;
-  attempts: number;
-  last_error: string | null;
-  outcome: string | null;
-  updated_at: number;
-}
 
 interface ClaimRow {
   seq: number;
@@ -179,19 +142,7 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
     if (this.closed) return Promise.reject(closedError());
     let item: PreparedSignal;
     try {
-      item = {
-        id: signal.id,
-        source: signal.source,
-        dedupKey: signal.dedupKey,
-        receivedAt: signal.receivedAt,
-        remoteAddr: signal.remoteAddr,
-        headers: toJson(signal.headers ?? {}, 'signal headers'),
-        body: signal.body,
-        payload: toJson(signal.payload, 'signal payload'),
-        account: signal.payload.account,
-        symbol: signal.payload.symbol,
-        partitionKey: signal.partitionKey,
-      };
+      item = prepareSignal(signal);
       // PostgreSQL text cannot hold U+0000; refusing this one signal keeps it from failing
       // the whole batch (and every other sender's 202 with it).
       for (const [field, value] of Object.entries(item)) {
@@ -213,16 +164,7 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
     }
     let item: PreparedRejection;
     try {
-      item = {
-        at: rejection.at,
-        source: noNul(rejection.source),
-        remoteAddr: noNul(rejection.remoteAddr),
-        status: rejection.status,
-        code: noNul(rejection.code),
-        reason: noNul(rejection.reason),
-        bodyExcerpt: rejection.bodyExcerpt === undefined ? null : noNul(rejection.bodyExcerpt),
-        headers: rejection.headers === undefined ? null : toJson(rejection.headers, 'rejection headers'),
-      };
+      item = prepareRejection(rejection, noNul);
     } catch (err) {
       this.counters.rejectionsLost++;
       this.logger.error({ err, code: rejection.code }, 'rejection not recorded');
@@ -749,19 +691,3 @@ function deliveryOf(row: ClaimRow): Delivery {
   };
 }
 
-function signalView(r: SignalRow): SignalView {
-  return toSignalView({
-    seq: r.seq,
-    id: r.id,
-    source: r.source,
-    state: r.state,
-    receivedAt: r.received_at,
-    account: r.account,
-    symbol: r.symbol,
-    payload: JSON.parse(r.payload) as SignalPayload,
-    attempts: r.attempts,
-    lastError: r.last_error === null ? undefined : (JSON.parse(r.last_error) as ErrorInfo),
-    outcome: r.outcome === null ? undefined : (JSON.parse(r.outcome) as ProcessingOutcome),
-    updatedAt: r.updated_at,
-  });
-}

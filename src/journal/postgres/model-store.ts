@@ -10,29 +10,9 @@
 import { HedgehookError } from '../../core/errors.ts';
 import { sameModel, type ModelActivation, type ModelStore, type ModelVersion } from '../../core/model.ts';
 import type { PostgresDatabase } from './database.ts';
+import { activationOf, deepFreeze, type ActivationRow, type ModelStoreOptions } from '../model-row.ts';
 
-export interface PostgresModelStoreOptions {
-  /** The built-in default, stored when missing and active until another version is used. */
-  defaultModel: ModelVersion;
-  /** Validates a version (HH_ERR_MODEL_INVALID): `parseModelVersion`. */
-  validate: (input: unknown) => ModelVersion;
-}
-
-interface ActivationRow {
-  seq: number;
-  version: string;
-  at: number;
-  by: string;
-  reason: string | null;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
-  }
-  return value;
-}
+export type PostgresModelStoreOptions = ModelStoreOptions;
 
 export class PostgresModelStore implements ModelStore {
   private readonly parsed = new Map<string, ModelVersion>();
@@ -92,11 +72,7 @@ export class PostgresModelStore implements ModelStore {
 
   async activations(): Promise<ModelActivation[]> {
     const rows = await this.db.query<ActivationRow>('cannot read the model activations', 'SELECT seq, version, at, by, reason FROM model_activations ORDER BY seq');
-    return rows.map((r) => {
-      const a: ModelActivation = { version: r.version, at: r.at, by: r.by };
-      if (r.reason !== null) a.reason = r.reason;
-      return a;
-    });
+    return rows.map(activationOf);
   }
 
   /** True when this call stored the version. */

@@ -42,7 +42,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { HedgehookError, type ErrorInfo } from '../../core/errors.ts';
 import type { DeadLetterEntry, Delivery, RejectionView, ReplayResult, SignalListQuery } from '../../core/ports.ts';
-import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalState, SignalView } from '../../core/signal.ts';
+import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalView } from '../../core/signal.ts';
 import {
   DEFAULT_MAX_REJECTIONS,
   InFlight,
@@ -55,7 +55,6 @@ import {
   replaySelection,
   storedError,
   toJson,
-  toSignalView,
   unavailable,
   type QueueHead,
 } from '../common.ts';
@@ -64,6 +63,7 @@ import { Checkpointer } from './checkpointer.ts';
 import { silentLogger, type JournalLogger, type JournalStats, type JournalStore, type SignalEvent, type SignalEventType } from '../types.ts';
 import { migrate } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
+import { prepareRejection, prepareSignal, signalView, type PreparedRejection, type PreparedSignal, type SignalRow } from '../signal-row.ts';
 
 export interface SqliteJournalOptions {
   /** The database file; created with its schema when missing. */
@@ -91,19 +91,6 @@ export interface SqliteJournalOptions {
 const WAL_SAFETY_CHECKPOINT_PAGES = 10_000;
 const WAL_DEFAULT_CHECKPOINT_PAGES = 1000;
 
-interface PreparedSignal {
-  id: string;
-  source: string;
-  dedupKey: string;
-  receivedAt: number;
-  remoteAddr: string;
-  headers: string;
-  body: string;
-  payload: string;
-  account: string;
-  symbol: string;
-  partitionKey: string;
-}
 
 /** One write of a group commit; `durable` ones make the batch commit with the configured fsync level. */
 interface WriteOp {
@@ -114,31 +101,7 @@ interface WriteOp {
   undo?(): void;
 }
 
-interface PreparedRejection {
-  at: number;
-  source: string;
-  remoteAddr: string;
-  status: number;
-  code: string;
-  reason: string;
-  bodyExcerpt: string | null;
-  headers: string | null;
-}
 
-interface SignalRow {
-  seq: number;
-  id: string;
-  source: string;
-  state: SignalState;
-  received_at: number;
-  account: string;
-  symbol: string;
-  payload: string;
-  attempts: number;
-  last_error: string | null;
-  outcome: string | null;
-  updated_at: number;
-}
 
 interface DeadRow {
   id: number;
@@ -578,19 +541,7 @@ export class SqliteJournal implements JournalStore {
     if (this.closed) return Promise.reject(closedError());
     let item: PreparedSignal;
     try {
-      item = {
-        id: signal.id,
-        source: signal.source,
-        dedupKey: signal.dedupKey,
-        receivedAt: signal.receivedAt,
-        remoteAddr: signal.remoteAddr,
-        headers: toJson(signal.headers ?? {}, 'signal headers'),
-        body: signal.body,
-        payload: toJson(signal.payload, 'signal payload'),
-        account: signal.payload.account,
-        symbol: signal.payload.symbol,
-        partitionKey: signal.partitionKey,
-      };
+      item = prepareSignal(signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -605,16 +556,7 @@ export class SqliteJournal implements JournalStore {
     }
     let item: PreparedRejection;
     try {
-      item = {
-        at: rejection.at,
-        source: rejection.source,
-        remoteAddr: rejection.remoteAddr,
-        status: rejection.status,
-        code: rejection.code,
-        reason: rejection.reason,
-        bodyExcerpt: rejection.bodyExcerpt ?? null,
-        headers: rejection.headers === undefined ? null : toJson(rejection.headers, 'rejection headers'),
-      };
+      item = prepareRejection(rejection);
     } catch (err) {
       this.counters.rejectionsLost++;
       this.logger.error({ err, code: rejection.code }, 'rejection not recorded');
@@ -896,22 +838,6 @@ export class SqliteJournal implements JournalStore {
   }
 }
 
-function signalView(r: SignalRow): SignalView {
-  return toSignalView({
-    seq: r.seq,
-    id: r.id,
-    source: r.source,
-    state: r.state,
-    receivedAt: r.received_at,
-    account: r.account,
-    symbol: r.symbol,
-    payload: JSON.parse(r.payload) as SignalPayload,
-    attempts: r.attempts,
-    lastError: r.last_error === null ? undefined : (JSON.parse(r.last_error) as ErrorInfo),
-    outcome: r.outcome === null ? undefined : (JSON.parse(r.outcome) as ProcessingOutcome),
-    updatedAt: r.updated_at,
-  });
-}
 
 /** Opens (creating and migrating when needed) the journal file. Throws HH_ERR_JOURNAL_UNAVAILABLE when it cannot. */
 export function openSqliteJournal(options: SqliteJournalOptions): SqliteJournal {

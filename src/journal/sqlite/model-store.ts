@@ -18,35 +18,9 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { HedgehookError } from '../../core/errors.ts';
 import { sameModel, type ModelActivation, type ModelStore, type ModelVersion } from '../../core/model.ts';
 import { guarded, migrateConnection, openStateConnection, type StateConnectionOptions } from './connection.ts';
+import { activationOf, deepFreeze, type ActivationRow, type ModelStoreOptions } from '../model-row.ts';
 
-export interface SqliteModelStoreOptions extends StateConnectionOptions {
-  /** The built-in default, stored when missing and active until another version is used. */
-  defaultModel: ModelVersion;
-  /** Validates a version (HH_ERR_MODEL_INVALID): `parseModelVersion`. */
-  validate: (input: unknown) => ModelVersion;
-}
-
-interface ActivationRow {
-  seq: number;
-  version: string;
-  at: number;
-  by: string;
-  reason: string | null;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
-  }
-  return value;
-}
-
-function activationOf(r: ActivationRow): ModelActivation {
-  const a: ModelActivation = { version: r.version, at: r.at, by: r.by };
-  if (r.reason !== null) a.reason = r.reason;
-  return a;
-}
+export interface SqliteModelStoreOptions extends StateConnectionOptions, ModelStoreOptions {}
 
 export class SqliteModelStore implements ModelStore {
   private readonly db: Db;
