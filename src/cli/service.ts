@@ -97,6 +97,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     activeModel: async () => (await stores.models.active()).version,
     killSwitch: () => stores.controls.killSwitch(),
     positions: () => decision.positions(),
+    ...(stores.journalStats ? { journalStats: stores.journalStats } : {}),
     clock,
   });
   const monitoring = wireMonitoring({

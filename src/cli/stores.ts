@@ -19,18 +19,12 @@ import type { ControlStore } from '../core/controls.ts';
 import type { ModelStore } from '../core/model.ts';
 import type { OrderStore } from '../core/orders.ts';
 import type { DeadLetterQueue, Journal, SignalQueue } from '../core/ports.ts';
-import { openJetStreamQueue, type JetStreamQueue } from '../journal/nats/index.ts';
-import {
-  PostgresControlStore,
-  PostgresJournal,
-  PostgresModelStore,
-  PostgresOrderStore,
-  PostgresOutbox,
-  openPostgres,
-  type PostgresDatabase,
-} from '../journal/postgres/index.ts';
+// Types only: the PostgreSQL and NATS adapters (and pg, nats) are loaded when configured,
+// so a SQLite service does not carry them.
+import type { JetStreamQueue } from '../journal/nats/index.ts';
+import type { PostgresDatabase, PostgresOutbox } from '../journal/postgres/index.ts';
 import { openSqliteJournal, openSqliteState } from '../journal/sqlite/index.ts';
-import type { JournalLogger } from '../journal/types.ts';
+import type { JournalLogger, JournalStats } from '../journal/types.ts';
 import { DEFAULT_MODEL, parseModelVersion } from '../model/registry.ts';
 import { storesConfigIssues, type PostgresJournalConfig, type StoresConfig } from './stores-config.ts';
 
@@ -51,6 +45,8 @@ export interface Stores {
   models: ModelStore;
   controls: ControlStore;
   orders: OrderStore;
+  /** The embedded journal's counters (SQLite only). */
+  journalStats?: () => JournalStats;
   /** After the worker stopped: hands held work back, finishes relaying, commits what is pending, closes. */
   close(): Promise<void>;
 }
@@ -80,6 +76,7 @@ function openSqliteStores(synchronous: 'full' | 'normal', options: StoresOptions
   return {
     kind: 'sqlite',
     journal,
+    journalStats: () => journal.stats(),
     queue: journal,
     dlq: journal,
     models: s.models,
@@ -102,6 +99,8 @@ export function postgresUrl(config: PostgresJournalConfig, env: NodeJS.ProcessEn
 }
 
 async function openPostgresStores(config: StoresConfig, pgConfig: PostgresJournalConfig, options: StoresOptions): Promise<Stores> {
+  const { PostgresControlStore, PostgresJournal, PostgresModelStore, PostgresOrderStore, PostgresOutbox, openPostgres } = await import('../journal/postgres/index.ts');
+  const { openJetStreamQueue } = await import('../journal/nats/index.ts');
   const env = options.env ?? process.env;
   const nats = config.queue.kind === 'nats' ? config.queue : undefined;
   const db: PostgresDatabase = await openPostgres({

@@ -21,6 +21,14 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025
 const SIGNAL_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const ORDER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** What the metrics read of an embedded journal's counters (the journal's JournalStats fits). */
+export interface JournalCounters {
+  /** Group commits that stored webhooks. */
+  batches: number;
+  accepted: number;
+  duplicates: number;
+}
+
 export interface MetricsSources {
   queueDepth: () => Promise<number>;
   dlqSize: () => Promise<number>;
@@ -30,6 +38,8 @@ export interface MetricsSources {
   killSwitch?: () => Promise<{ halted: boolean }>;
   /** The position ledger (`hedgehook_position_size`, `hedgehook_hedge_size`). */
   positions?: () => PositionView[] | Promise<PositionView[]>;
+  /** The embedded journal's counters (`hedgehook_journal_group_commits_total`, `…_appends_total`). */
+  journalStats?: () => JournalCounters;
   /** Time for the activity buckets; default the system clock. */
   clock?: Clock;
 }
@@ -199,7 +209,25 @@ export function createMetrics(sources?: MetricsSources) {
         this.set(await sources.dlqSize());
       },
     });
-    const { activeModel, killSwitch, positions } = sources;
+    const { activeModel, killSwitch, positions, journalStats } = sources;
+    if (journalStats) {
+      // appends / group commits is the batch size: how many webhooks share one fsync.
+      const counter = (name: string, help: string, read: (s: JournalCounters) => number) => {
+        let seen = 0;
+        new Counter({
+          name,
+          help,
+          registers: [registry],
+          collect() {
+            const now = read(journalStats());
+            if (now > seen) this.inc(now - seen);
+            seen = now;
+          },
+        });
+      };
+      counter('hedgehook_journal_group_commits_total', 'Journal group commits that stored at least one webhook (one transaction, one fsync each).', (s) => s.batches);
+      counter('hedgehook_journal_appends_total', 'Webhooks stored by those group commits (duplicates answered from the journal included).', (s) => s.accepted + s.duplicates);
+    }
     if (activeModel) {
       new Gauge({
         name: 'hedgehook_model_info',

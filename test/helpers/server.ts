@@ -32,7 +32,7 @@ export function testServer(overrides: Partial<Omit<ServerOptions, 'clock'>> & { 
       ...(overrides.extraSources ?? []),
     ].map((s) => [s.name, s]),
   );
-  const metrics = createMetrics({ queueDepth: () => journal.depth(), dlqSize: () => journal.size() });
+  const metrics = createMetrics({ queueDepth: () => journal.depth(), dlqSize: () => journal.size(), journalStats: () => journal.stats() });
   const models = overrides.models ?? new InMemoryModelStore();
   const controls = overrides.controls ?? new InMemoryControlStore();
   const state = new DecisionState();

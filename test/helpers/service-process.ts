@@ -32,8 +32,9 @@ export function writeConfig(dir: string, config: unknown): string {
   return path;
 }
 
-export async function startServiceProcess(opts: { dataDir: string; config?: string; env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number }): Promise<ServiceProcess> {
-  const args = [...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', '--data-dir', opts.dataDir];
+/** `bin` runs another copy of the command (test/cli/build.test.ts builds one in a temp dir). */
+export async function startServiceProcess(opts: { dataDir: string; config?: string; env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number; bin?: string }): Promise<ServiceProcess> {
+  const args = [...(opts.nodeArgs ?? []), opts.bin ?? BIN, 'serve', '--port', '0', '--data-dir', opts.dataDir];
   args.push('--config', opts.config ?? writeConfig(opts.dataDir, {}));
   const child = spawn(process.execPath, args, {
     env: { ...process.env, HEDGEHOOK_WEBHOOK_SECRET: TEST_SECRET, ...opts.env },

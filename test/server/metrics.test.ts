@@ -49,6 +49,9 @@ test('webhook counters and the ack histogram count every outcome, by source and 
   assert.equal(m.get('hedgehook_webhook_ack_seconds_count{source="default",outcome="rejected"}'), 2);
   assert.ok(m.has('hedgehook_webhook_last_seen_timestamp_seconds{source="default"}'));
   assert.equal(m.get('hedgehook_queue_depth'), 4);
+  // Sent one after the other: each append its own group commit; the duplicate is answered by one too.
+  assert.equal(m.get('hedgehook_journal_appends_total'), 5);
+  assert.equal(m.get('hedgehook_journal_group_commits_total'), 5);
 
   // The dashboard's summary counts the same.
   const summary = (await s.app.inject({ url: '/api/dashboard/summary' })).json() as { webhooks: { accepted: number; duplicate: number; rejected: number; reasons: { reason: string; count: number }[] }; latency: { ack: { count: number } } };

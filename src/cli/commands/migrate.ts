@@ -5,12 +5,9 @@
  * that migrate before rolling out new processes, with an account allowed to change the schema.
  */
 import type { Command } from 'commander';
-import { ensureTopology, resolveJetStreamSettings } from '../../journal/nats/index.ts';
-import { POSTGRES_MIGRATIONS, PostgresDatabase, migratePostgres } from '../../journal/postgres/index.ts';
 import { MIGRATIONS, latestVersion, openSqliteJournal, openSqliteState } from '../../journal/sqlite/index.ts';
 import { DEFAULT_MODEL, parseModelVersion } from '../../model/registry.ts';
 import { HedgehookError } from '../../core/errors.ts';
-import { connect } from 'nats';
 import { loadConfig, resolveDataDir } from '../options.ts';
 import { postgresUrl, sqliteJournalPath } from '../stores.ts';
 import { storesConfigOf } from '../stores-config.ts';
@@ -36,6 +33,8 @@ export function registerMigrate(program: Command): void {
         await journal.close();
         out(`sqlite journal ${path}: schema version ${latestVersion(MIGRATIONS)}`);
       } else {
+        // Loaded only when used: pg and nats are memory a SQLite service never needs.
+        const { POSTGRES_MIGRATIONS, PostgresDatabase, migratePostgres } = await import('../../journal/postgres/index.ts');
         const db = new PostgresDatabase({ url: postgresUrl(stores.journal, env), schema: stores.journal.schema, pool: { max: 1 } });
         try {
           const report = await migratePostgres(db, POSTGRES_MIGRATIONS);
@@ -50,6 +49,8 @@ export function registerMigrate(program: Command): void {
       }
       if (stores.queue.kind === 'nats') {
         const { kind: _kind, url, consume: _consume, ...rest } = stores.queue;
+        const { ensureTopology, resolveJetStreamSettings } = await import('../../journal/nats/index.ts');
+        const { connect } = await import('nats');
         const settings = resolveJetStreamSettings(rest);
         let nc;
         try {

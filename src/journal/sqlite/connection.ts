@@ -14,6 +14,16 @@ import { silentLogger, type JournalLogger } from '../types.ts';
 import { migrate } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 
+/**
+ * 2 MiB of page cache per connection instead of the 16 MiB better-sqlite3 compiles in: in
+ * a long-running service each connection's cache fills up to its limit as the journal
+ * grows, and there are three (journal, state, order legs). Pages not cached come from the
+ * OS page cache, a syscall away. Measured with `serve` after 5 s at 32 connections: RSS
+ * 141–144 MB against 153–159 MB, CPU per webhook within the noise (288–327 against
+ * 311–373 µs, 3 interleaved pairs on a shared machine).
+ */
+export const PAGE_CACHE_PRAGMA = 'cache_size = -2048';
+
 export interface StateConnectionOptions {
   busyTimeoutMs?: number;
   logger?: JournalLogger;
@@ -26,6 +36,7 @@ export function openStateConnection(path: string, options: StateConnectionOption
     db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    db.pragma(PAGE_CACHE_PRAGMA);
     db.pragma('foreign_keys = ON');
     migrate(db, MIGRATIONS, options.logger ?? silentLogger);
     return db;

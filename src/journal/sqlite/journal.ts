@@ -60,6 +60,7 @@ import {
 } from '../common.ts';
 import { GroupCommit } from '../group-commit.ts';
 import { Checkpointer } from './checkpointer.ts';
+import { PAGE_CACHE_PRAGMA } from './connection.ts';
 import { silentLogger, type JournalLogger, type JournalStats, type JournalStore, type SignalEvent, type SignalEventType } from '../types.ts';
 import { migrate } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
@@ -170,6 +171,7 @@ export class SqliteJournal implements JournalStore {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.currentSync = synchronous;
+      db.pragma(PAGE_CACHE_PRAGMA);
       db.pragma('foreign_keys = ON');
       migrate(db, MIGRATIONS, this.logger);
       this.db = db;
