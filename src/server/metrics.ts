@@ -182,16 +182,25 @@ export function createMetrics(sources?: MetricsSources) {
       this.set(live.clients);
     },
   });
-  let droppedSeen = 0;
-  new Counter({
-    name: 'hedgehook_live_events_dropped_total',
-    help: 'Live events a slow dashboard stream skipped (it is told to refetch) or that overflowed the pending batch.',
-    registers: [registry],
-    collect() {
-      if (live.dropped > droppedSeen) this.inc(live.dropped - droppedSeen);
-      droppedSeen = live.dropped;
-    },
-  });
+  /** A counter that mirrors a running total kept elsewhere, read at scrape time. */
+  const mirroredCounter = (name: string, help: string, total: () => number) => {
+    let seen = 0;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const now = total();
+        if (now > seen) this.inc(now - seen);
+        seen = now;
+      },
+    });
+  };
+  mirroredCounter(
+    'hedgehook_live_events_dropped_total',
+    'Live events a slow dashboard stream skipped (it is told to refetch) or that overflowed the pending batch.',
+    () => live.dropped,
+  );
   if (sources) {
     new Gauge({
       name: 'hedgehook_queue_depth',
@@ -212,21 +221,11 @@ export function createMetrics(sources?: MetricsSources) {
     const { activeModel, killSwitch, positions, journalStats } = sources;
     if (journalStats) {
       // appends / group commits is the batch size: how many webhooks share one fsync.
-      const counter = (name: string, help: string, read: (s: JournalCounters) => number) => {
-        let seen = 0;
-        new Counter({
-          name,
-          help,
-          registers: [registry],
-          collect() {
-            const now = read(journalStats());
-            if (now > seen) this.inc(now - seen);
-            seen = now;
-          },
-        });
-      };
-      counter('hedgehook_journal_group_commits_total', 'Journal group commits that stored at least one webhook (one transaction, one fsync each).', (s) => s.batches);
-      counter('hedgehook_journal_appends_total', 'Webhooks stored by those group commits (duplicates answered from the journal included).', (s) => s.accepted + s.duplicates);
+      mirroredCounter('hedgehook_journal_group_commits_total', 'Journal group commits that held webhooks (one transaction, one fsync each).', () => journalStats().batches);
+      mirroredCounter('hedgehook_journal_appends_total', 'Webhooks those group commits answered: new ones stored, and duplicates found stored already.', () => {
+        const s = journalStats();
+        return s.accepted + s.duplicates;
+      });
     }
     if (activeModel) {
       new Gauge({

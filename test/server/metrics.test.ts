@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LatencyHistogram } from '../../src/server/latency-histogram.ts';
+import { createMetrics } from '../../src/server/metrics.ts';
 import { performanceByType } from '../../src/server/dashboard-api.ts';
 import type { SignalView } from '../../src/core/signal.ts';
 import { testServer } from '../helpers/server.ts';
@@ -171,4 +172,24 @@ test('dashboard quantiles are within one histogram bucket (±19%) of the exact o
   }
   assert.equal(h.quantile(1), Math.max(...samples));
   assert.equal(new LatencyHistogram().quantile(0.5), null);
+});
+
+test('mirrored totals count each event once, however often they are scraped', async () => {
+  let batches = 0;
+  let accepted = 0;
+  const metrics = createMetrics({ queueDepth: async () => 0, dlqSize: async () => 0, journalStats: () => ({ batches, accepted, duplicates: 1 }) });
+  // More events than the live hub's pending batch holds (4096), in one turn: the oldest are dropped.
+  for (let i = 0; i < 4100; i++) metrics.live.publish({ type: 'webhook', at: i });
+  batches = 2;
+  accepted = 6;
+  const scrape = async () => parse(await metrics.registry.metrics());
+  const first = await scrape();
+  assert.equal(first.get('hedgehook_live_events_dropped_total'), 4);
+  assert.equal(first.get('hedgehook_journal_group_commits_total'), 2);
+  assert.equal(first.get('hedgehook_journal_appends_total'), 7);
+  batches = 3;
+  const second = await scrape();
+  assert.equal(second.get('hedgehook_live_events_dropped_total'), 4);
+  assert.equal(second.get('hedgehook_journal_group_commits_total'), 3);
+  assert.equal(second.get('hedgehook_journal_appends_total'), 7);
 });
