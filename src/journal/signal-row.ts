@@ -1,12 +1,14 @@
 /**
  * A signal and a rejection as rows of the journal's tables, the same in SQLite and
  * PostgreSQL: what an append or a recorded rejection writes (JSON already serialised, so a
- * value that cannot be stored fails before it joins a group commit), and a `signals` row
- * read back as a SignalView.
+ * value that cannot be stored fails before it joins a group commit), and the rows of
+ * `signals`, `rejections`, `signal_events` and `dead_letters` read back as their views.
  */
 import type { ErrorInfo } from '../core/errors.ts';
+import type { DeadLetterEntry, RejectionView } from '../core/ports.ts';
 import type { IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalState, SignalView } from '../core/signal.ts';
 import { toJson, toSignalView } from './common.ts';
+import type { SignalEvent, SignalEventType } from './types.ts';
 
 export interface PreparedSignal {
   id: string;
@@ -63,6 +65,8 @@ export function prepareRejection(rejection: Rejection, text: (s: string) => stri
   };
 }
 
+export const SIGNAL_COLUMNS = 'seq, id, source, state, received_at, account, symbol, payload, attempts, last_error, outcome, updated_at';
+
 export interface SignalRow {
   seq: number;
   id: string;
@@ -93,4 +97,74 @@ export function signalView(r: SignalRow): SignalView {
     outcome: r.outcome === null ? undefined : (JSON.parse(r.outcome) as ProcessingOutcome),
     updatedAt: r.updated_at,
   });
+}
+
+export const REJECTION_COLUMNS = 'seq, at, source, remote_addr, status, code, reason, body_excerpt, headers';
+
+export interface RejectionRow {
+  seq: number;
+  at: number;
+  source: string;
+  remote_addr: string;
+  status: number;
+  code: string;
+  reason: string;
+  body_excerpt: string | null;
+  headers: string | null;
+}
+
+export function rejectionView(r: RejectionRow): RejectionView {
+  const view: RejectionView = { seq: r.seq, at: r.at, source: r.source, remoteAddr: r.remote_addr, status: r.status, code: r.code, reason: r.reason };
+  if (r.body_excerpt !== null) view.bodyExcerpt = r.body_excerpt;
+  if (r.headers !== null) view.headers = JSON.parse(r.headers) as Record<string, string>;
+  return view;
+}
+
+/** One signal's audit trail by its id, oldest first; the placeholder is the dialect's. */
+export const eventsOfSignalSql = (idParam: string) =>
+  `SELECT e.seq, e.signal_seq, e.type, e.at, e.detail FROM signal_events e JOIN signals s ON s.seq = e.signal_seq WHERE s.id = ${idParam} ORDER BY e.seq`;
+
+export interface EventRow {
+  seq: number;
+  signal_seq: number;
+  type: SignalEventType;
+  at: number;
+  detail: string | null;
+}
+
+export function eventView(r: EventRow): SignalEvent {
+  const e: SignalEvent = { seq: r.seq, signalSeq: r.signal_seq, type: r.type, at: r.at };
+  if (r.detail !== null) e.detail = JSON.parse(r.detail) as Record<string, unknown>;
+  return e;
+}
+
+/** The open dead-letter entries (neither replayed nor purged), in the signals' original order. */
+export const OPEN_DEAD_LETTERS_SQL = `SELECT d.id, d.signal_id, d.signal_seq, s.source, s.partition_key, d.reason, d.attempts, d.last_error, d.dead_at
+  FROM dead_letters d JOIN signals s ON s.seq = d.signal_seq
+  WHERE d.replayed_at IS NULL AND d.purged_at IS NULL ORDER BY d.signal_seq`;
+
+export interface DeadLetterRow {
+  id: number;
+  signal_id: string;
+  signal_seq: number;
+  source: string;
+  partition_key: string;
+  reason: string;
+  attempts: number;
+  last_error: string;
+  dead_at: number;
+}
+
+export function deadLetterEntry(r: DeadLetterRow): DeadLetterEntry {
+  return {
+    id: r.id,
+    signalId: r.signal_id,
+    seq: r.signal_seq,
+    source: r.source,
+    partitionKey: r.partition_key,
+    reason: r.reason,
+    attempts: r.attempts,
+    lastError: JSON.parse(r.last_error) as ErrorInfo,
+    deadAt: r.dead_at,
+  };
 }

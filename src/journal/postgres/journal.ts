@@ -38,10 +38,27 @@ import {
   unavailable,
 } from '../common.ts';
 import type { DeliveryStates, SignalRef } from '../delivery.ts';
-import type { JournalLogger, JournalStats, JournalStore, SignalEvent, SignalEventType } from '../types.ts';
+import type { JournalLogger, JournalStats, JournalStore, SignalEvent } from '../types.ts';
 import { AsyncBatcher } from './batcher.ts';
 import type { PostgresDatabase } from './database.ts';
-import { prepareRejection, prepareSignal, signalView, type PreparedRejection, type PreparedSignal, type SignalRow } from '../signal-row.ts';
+import {
+  OPEN_DEAD_LETTERS_SQL,
+  REJECTION_COLUMNS,
+  SIGNAL_COLUMNS,
+  deadLetterEntry,
+  eventView,
+  eventsOfSignalSql,
+  prepareRejection,
+  prepareSignal,
+  rejectionView,
+  signalView,
+  type DeadLetterRow,
+  type EventRow,
+  type PreparedRejection,
+  type PreparedSignal,
+  type RejectionRow,
+  type SignalRow,
+} from '../signal-row.ts';
 
 export interface PostgresJournalOptions {
   /** 'postgres' (default): the journal is the queue. 'outbox': a broker delivers; appends and replays write the outbox. */
@@ -65,7 +82,6 @@ interface ClaimRow {
   attempts: number;
 }
 
-const SIGNAL_COLUMNS = 'seq, id, source, state, received_at, account, symbol, payload, attempts, last_error, outcome, updated_at';
 const CLAIM_COLUMNS = 'seq, id, source, partition_key, payload, received_at, attempts';
 /** Leases are measured on the database's clock, the one clock every process shares. */
 const DB_NOW = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
@@ -213,23 +229,8 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
   async listRejections(limit?: number): Promise<RejectionView[]> {
     // Read-your-writes within the process: rejections recorded a moment ago are listed.
     await this.rejections.flush();
-    const rows = await this.read<{
-      seq: number;
-      at: number;
-      source: string;
-      remote_addr: string;
-      status: number;
-      code: string;
-      reason: string;
-      body_excerpt: string | null;
-      headers: string | null;
-    }>('journal read failed', 'SELECT seq, at, source, remote_addr, status, code, reason, body_excerpt, headers FROM rejections ORDER BY seq DESC LIMIT $1', [clampLimit(limit)]);
-    return rows.map((r) => {
-      const view: RejectionView = { seq: r.seq, at: r.at, source: r.source, remoteAddr: r.remote_addr, status: r.status, code: r.code, reason: r.reason };
-      if (r.body_excerpt !== null) view.bodyExcerpt = r.body_excerpt;
-      if (r.headers !== null) view.headers = JSON.parse(r.headers) as Record<string, string>;
-      return view;
-    });
+    const rows = await this.read<RejectionRow>('journal read failed', `SELECT ${REJECTION_COLUMNS} FROM rejections ORDER BY seq DESC LIMIT $1`, [clampLimit(limit)]);
+    return rows.map(rejectionView);
   }
 
   async isWritable(): Promise<boolean> {
@@ -257,16 +258,7 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
   }
 
   async listEvents(signalId: string): Promise<SignalEvent[]> {
-    const rows = await this.read<{ seq: number; signal_seq: number; type: SignalEventType; at: number; detail: string | null }>(
-      'journal read failed',
-      `SELECT e.seq, e.signal_seq, e.type, e.at, e.detail FROM signal_events e JOIN signals s ON s.seq = e.signal_seq WHERE s.id = $1 ORDER BY e.seq`,
-      [signalId],
-    );
-    return rows.map((r) => {
-      const e: SignalEvent = { seq: r.seq, signalSeq: r.signal_seq, type: r.type, at: r.at };
-      if (r.detail !== null) e.detail = JSON.parse(r.detail) as Record<string, unknown>;
-      return e;
-    });
+    return (await this.read<EventRow>('journal read failed', eventsOfSignalSql('$1'), [signalId])).map(eventView);
   }
 
   stats(): JournalStats {
@@ -429,33 +421,7 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
   // -- DeadLetterQueue -----------------------------------------------------------------------
 
   async list(): Promise<DeadLetterEntry[]> {
-    const rows = await this.read<{
-      id: number;
-      signal_id: string;
-      signal_seq: number;
-      source: string;
-      partition_key: string;
-      reason: string;
-      attempts: number;
-      last_error: string;
-      dead_at: number;
-    }>(
-      'journal read failed',
-      `SELECT d.id, d.signal_id, d.signal_seq, s.source, s.partition_key, d.reason, d.attempts, d.last_error, d.dead_at
-       FROM dead_letters d JOIN signals s ON s.seq = d.signal_seq
-       WHERE d.replayed_at IS NULL AND d.purged_at IS NULL ORDER BY d.signal_seq`,
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      signalId: r.signal_id,
-      seq: r.signal_seq,
-      source: r.source,
-      partitionKey: r.partition_key,
-      reason: r.reason,
-      attempts: r.attempts,
-      lastError: JSON.parse(r.last_error) as ErrorInfo,
-      deadAt: r.dead_at,
-    }));
+    return (await this.read<DeadLetterRow>('journal read failed', OPEN_DEAD_LETTERS_SQL)).map(deadLetterEntry);
   }
 
   async size(): Promise<number> {

@@ -64,7 +64,24 @@ import { PAGE_CACHE_PRAGMA } from './connection.ts';
 import { silentLogger, type JournalLogger, type JournalStats, type JournalStore, type SignalEvent, type SignalEventType } from '../types.ts';
 import { migrate } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
-import { prepareRejection, prepareSignal, signalView, type PreparedRejection, type PreparedSignal, type SignalRow } from '../signal-row.ts';
+import {
+  OPEN_DEAD_LETTERS_SQL,
+  REJECTION_COLUMNS,
+  SIGNAL_COLUMNS,
+  deadLetterEntry,
+  eventView,
+  eventsOfSignalSql,
+  prepareRejection,
+  prepareSignal,
+  rejectionView,
+  signalView,
+  type DeadLetterRow,
+  type EventRow,
+  type PreparedRejection,
+  type PreparedSignal,
+  type RejectionRow,
+  type SignalRow,
+} from '../signal-row.ts';
 
 export interface SqliteJournalOptions {
   /** The database file; created with its schema when missing. */
@@ -104,19 +121,6 @@ interface WriteOp {
 
 
 
-interface DeadRow {
-  id: number;
-  signal_id: string;
-  signal_seq: number;
-  source: string;
-  partition_key: string;
-  reason: string;
-  attempts: number;
-  last_error: string;
-  dead_at: number;
-}
-
-const SIGNAL_COLUMNS = 'seq, id, source, state, received_at, account, symbol, payload, attempts, last_error, outcome, updated_at';
 
 /** Distinct partition keys by skip-scan (one index seek per key), then each key's head. */
 const HEADS_SQL = `
@@ -259,19 +263,13 @@ export class SqliteJournal implements JournalStore {
       ),
       depth: db.prepare('SELECT COUNT(*) FROM queue').pluck(),
       getSignal: db.prepare(`SELECT ${SIGNAL_COLUMNS} FROM signals WHERE id = ?`),
-      listRejections: db.prepare(
-        `SELECT seq, at, source, remote_addr, status, code, reason, body_excerpt, headers FROM rejections ORDER BY seq DESC LIMIT ?`,
-      ),
+      listRejections: db.prepare(`SELECT ${REJECTION_COLUMNS} FROM rejections ORDER BY seq DESC LIMIT ?`),
       insertRejection: db.prepare(
         `INSERT INTO rejections (at, source, remote_addr, status, code, reason, body_excerpt, headers)
          VALUES (@at, @source, @remoteAddr, @status, @code, @reason, @bodyExcerpt, @headers)`,
       ),
       pruneRejections: db.prepare('DELETE FROM rejections WHERE seq <= (SELECT MAX(seq) FROM rejections) - ?'),
-      dlqOpen: db.prepare(
-        `SELECT d.id, d.signal_id, d.signal_seq, s.source, s.partition_key, d.reason, d.attempts, d.last_error, d.dead_at
-         FROM dead_letters d JOIN signals s ON s.seq = d.signal_seq
-         WHERE d.replayed_at IS NULL AND d.purged_at IS NULL ORDER BY d.signal_seq`,
-      ),
+      dlqOpen: db.prepare(OPEN_DEAD_LETTERS_SQL),
       dlqOpenById: db.prepare(
         `SELECT d.id, d.signal_seq, s.partition_key FROM dead_letters d JOIN signals s ON s.seq = d.signal_seq
          WHERE d.signal_id = ? AND d.replayed_at IS NULL AND d.purged_at IS NULL`,
@@ -282,10 +280,7 @@ export class SqliteJournal implements JournalStore {
       markPurged: db.prepare(
         `UPDATE dead_letters SET purged_at = ? WHERE signal_id = ? AND replayed_at IS NULL AND purged_at IS NULL RETURNING id, signal_seq`,
       ),
-      events: db.prepare(
-        `SELECT e.seq, e.signal_seq, e.type, e.at, e.detail FROM signal_events e JOIN signals s ON s.seq = e.signal_seq
-         WHERE s.id = ? ORDER BY e.seq`,
-      ),
+      events: db.prepare(eventsOfSignalSql('?')),
       probe: db.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'write_probe'`),
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
       syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
@@ -381,7 +376,7 @@ export class SqliteJournal implements JournalStore {
       const selection = replaySelection(target);
       let entries: { id: number; signal_seq: number; signal_id: string; partition_key: string }[];
       if (selection.all) {
-        entries = s.dlqOpen.all() as DeadRow[];
+        entries = s.dlqOpen.all() as DeadLetterRow[];
       } else {
         entries = [];
         for (const signalId of selection.ids) {
@@ -610,26 +605,7 @@ export class SqliteJournal implements JournalStore {
   }
 
   async listRejections(limit?: number): Promise<RejectionView[]> {
-    const rows = this.read(
-      () =>
-        this.s.listRejections.all(clampLimit(limit)) as {
-          seq: number;
-          at: number;
-          source: string;
-          remote_addr: string;
-          status: number;
-          code: string;
-          reason: string;
-          body_excerpt: string | null;
-          headers: string | null;
-        }[],
-    );
-    return rows.map((r) => {
-      const view: RejectionView = { seq: r.seq, at: r.at, source: r.source, remoteAddr: r.remote_addr, status: r.status, code: r.code, reason: r.reason };
-      if (r.body_excerpt !== null) view.bodyExcerpt = r.body_excerpt;
-      if (r.headers !== null) view.headers = JSON.parse(r.headers) as Record<string, string>;
-      return view;
-    });
+    return this.read(() => this.s.listRejections.all(clampLimit(limit)) as RejectionRow[]).map(rejectionView);
   }
 
   async isWritable(): Promise<boolean> {
@@ -667,14 +643,7 @@ export class SqliteJournal implements JournalStore {
   }
 
   async listEvents(signalId: string): Promise<SignalEvent[]> {
-    const rows = this.read(
-      () => this.s.events.all(signalId) as { seq: number; signal_seq: number; type: SignalEventType; at: number; detail: string | null }[],
-    );
-    return rows.map((r) => {
-      const e: SignalEvent = { seq: r.seq, signalSeq: r.signal_seq, type: r.type, at: r.at };
-      if (r.detail !== null) e.detail = JSON.parse(r.detail) as Record<string, unknown>;
-      return e;
-    });
+    return this.read(() => this.s.events.all(signalId) as EventRow[]).map(eventView);
   }
 
   stats(): JournalStats {
@@ -685,7 +654,6 @@ export class SqliteJournal implements JournalStore {
 
   async claim(max: number, now: number): Promise<Delivery[]> {
     this.checkOpen();
-    // Cheap read first: an idle poll must not take the write lock.
     // Cheap read first: an idle poll must not take the write lock.
     const heads = this.read(() => this.s.heads.all() as QueueHead[]);
     const due = dueHeads(heads, this.inFlight, now, max);
@@ -779,18 +747,7 @@ export class SqliteJournal implements JournalStore {
   // -- DeadLetterQueue -------------------------------------------------------------------
 
   async list(): Promise<DeadLetterEntry[]> {
-    const rows = this.read(() => this.s.dlqOpen.all() as DeadRow[]);
-    return rows.map((r) => ({
-      id: r.id,
-      signalId: r.signal_id,
-      seq: r.signal_seq,
-      source: r.source,
-      partitionKey: r.partition_key,
-      reason: r.reason,
-      attempts: r.attempts,
-      lastError: JSON.parse(r.last_error) as ErrorInfo,
-      deadAt: r.dead_at,
-    }));
+    return this.read(() => this.s.dlqOpen.all() as DeadLetterRow[]).map(deadLetterEntry);
   }
 
   async size(): Promise<number> {
