@@ -121,6 +121,26 @@ export function journalContract(adapter: Adapter | ContractAdapter): void {
           assert.equal(await j.depth(), 0, 'a duplicate is not queued again');
         }));
 
+      // Ids are a hash of (source, dedup key), and the SQLite journal de-duplicates by id
+      // alone: a clash must be refused, never mistaken for a duplicate of the stored signal.
+      test('an id already used by another delivery is refused alone; the stored signal stays as it was', () =>
+        withHarness(adapter, async (_h, j) => {
+          const first = makeSignal(1);
+          await j.append(first);
+          const clash = { ...makeSignal(2), id: first.id };
+          const [refused, other] = await Promise.allSettled([j.append(clash), j.append(makeSignal(3))]);
+          assert.equal(refused.status, 'rejected');
+          const err = (refused as PromiseRejectedResult).reason as { code?: string; message?: string };
+          assert.equal(err.code, 'HH_ERR_INTERNAL');
+          assert.match(String(err.message), /already used by another delivery/);
+          assert.equal(other.status === 'fulfilled' && other.value.status, 'accepted', 'the rest of the batch is committed');
+          const stored = await j.getSignal(first.id);
+          assert.equal(stored?.seq, 1);
+          assert.deepEqual(stored?.payload, first.payload);
+          assert.equal((await j.listSignals()).length, 2);
+          assert.equal(await j.depth(), 2, 'the clash is not queued');
+        }));
+
       test('the same dedup key from two sources is two signals', () =>
         withHarness(adapter, async (_h, j) => {
           const [a, b] = await Promise.all([

@@ -14,8 +14,8 @@
  *   commit writes its pages to the WAL, and with synchronous=FULL fsyncs it. A batch
  *   holding an append, a replay or a purge commits with the configured (FULL) level; a
  *   batch of worker bookkeeping only, with `processingSynchronous` (NORMAL).
- *   Dedup is the UNIQUE(source, dedup_key) constraint itself, so two identical appends,
- *   concurrent or in one batch, give one row.
+ *   Dedup is the UNIQUE index on `id`, a hash of (source, dedup key): two identical
+ *   appends, concurrent or in one batch, give one row.
  * - claim: heads of `queue` per partition key (a skip-scan over queue_by_partition), minus
  *   the keys in flight in this process, due at `now`, lowest seq first.
  * - hand-over: settling a signal claims the next one of its key in the same transaction
@@ -242,7 +242,7 @@ export class SqliteJournal implements JournalStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0, ?)
          ON CONFLICT DO NOTHING`,
       ),
-      findByDedup: db.prepare('SELECT id, seq FROM signals WHERE source = ? AND dedup_key = ?'),
+      findById: db.prepare('SELECT seq, source, dedup_key AS dedupKey FROM signals WHERE id = ?'),
       enqueue: db.prepare('INSERT INTO queue (seq, partition_key, not_before) VALUES (?, ?, ?)'),
       dequeue: db.prepare('DELETE FROM queue WHERE seq = ?'),
       nextOfKey: db.prepare('SELECT seq, not_before AS notBefore FROM queue WHERE partition_key = ? ORDER BY seq LIMIT 1'),
@@ -297,8 +297,15 @@ export class SqliteJournal implements JournalStore {
     const append = (item: PreparedSignal): AppendResult => {
       // Stored already, or earlier in this very batch (visible inside the transaction).
       // Looked up before inserting so that a duplicate never consumes a sequence number.
-      const original = s.findByDedup.get(item.source, item.dedupKey) as { id: string; seq: number } | undefined;
-      if (original) return { status: 'duplicate', id: original.id, seq: original.seq };
+      // The id is a hash of (source, dedup key), so its UNIQUE index is the dedup index
+      // (migration 005 dropped the second one, on (source, dedup_key)).
+      const original = s.findById.get(item.id) as { seq: number; source: string; dedupKey: string } | undefined;
+      if (original) {
+        if (original.source !== item.source || original.dedupKey !== item.dedupKey) {
+          throw new HedgehookError('HH_ERR_INTERNAL', `signal id ${item.id} is already used by another delivery`);
+        }
+        return { status: 'duplicate', id: item.id, seq: original.seq };
+      }
       const r = s.insertSignal.run(
         item.id,
         item.source,
