@@ -5,7 +5,7 @@
  * `signals`, `rejections`, `signal_events` and `dead_letters` read back as their views.
  */
 import type { ErrorInfo } from '../core/errors.ts';
-import type { DeadLetterEntry, RejectionView } from '../core/ports.ts';
+import type { DeadLetterEntry, Delivery, RejectionView } from '../core/ports.ts';
 import type { IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalState, SignalView } from '../core/signal.ts';
 import { toJson, toSignalView } from './common.ts';
 import type { SignalEvent, SignalEventType } from './types.ts';
@@ -62,6 +62,31 @@ export function prepareRejection(rejection: Rejection, text: (s: string) => stri
     reason: text(rejection.reason),
     bodyExcerpt: rejection.bodyExcerpt === undefined ? null : text(rejection.bodyExcerpt),
     headers: rejection.headers === undefined ? null : toJson(rejection.headers, 'rejection headers'),
+  };
+}
+
+/** What a claim reads of a signal to hand it to the worker. */
+export const CLAIM_COLUMNS = 'seq, id, source, partition_key, payload, received_at, attempts';
+
+export interface ClaimRow {
+  seq: number;
+  id: string;
+  source: string;
+  partition_key: string;
+  payload: string;
+  received_at: number;
+  attempts: number;
+}
+
+export function deliveryOf(row: ClaimRow): Delivery {
+  return {
+    seq: row.seq,
+    id: row.id,
+    source: row.source,
+    partitionKey: row.partition_key,
+    payload: JSON.parse(row.payload) as SignalPayload,
+    receivedAt: row.received_at,
+    attempt: row.attempts,
   };
 }
 

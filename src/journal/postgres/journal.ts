@@ -25,7 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { HedgehookError, type ErrorInfo } from '../../core/errors.ts';
 import type { DeadLetterEntry, Delivery, RejectionView, ReplayResult, SignalListQuery } from '../../core/ports.ts';
-import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalView } from '../../core/signal.ts';
+import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalView } from '../../core/signal.ts';
 import {
   DEFAULT_MAX_REJECTIONS,
   WorkListeners,
@@ -42,16 +42,19 @@ import type { JournalLogger, JournalStats, JournalStore, SignalEvent } from '../
 import { AsyncBatcher } from './batcher.ts';
 import type { PostgresDatabase } from './database.ts';
 import {
+  CLAIM_COLUMNS,
   OPEN_DEAD_LETTERS_SQL,
   REJECTION_COLUMNS,
   SIGNAL_COLUMNS,
   deadLetterEntry,
+  deliveryOf,
   eventView,
   eventsOfSignalSql,
   prepareRejection,
   prepareSignal,
   rejectionView,
   signalView,
+  type ClaimRow,
   type DeadLetterRow,
   type EventRow,
   type PreparedRejection,
@@ -72,17 +75,6 @@ export interface PostgresJournalOptions {
 
 
 
-interface ClaimRow {
-  seq: number;
-  id: string;
-  source: string;
-  partition_key: string;
-  payload: string;
-  received_at: number;
-  attempts: number;
-}
-
-const CLAIM_COLUMNS = 'seq, id, source, partition_key, payload, received_at, attempts';
 /** Leases are measured on the database's clock, the one clock every process shares. */
 const DB_NOW = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
 /** The head (lowest seq) of every key in the queue. */
@@ -645,15 +637,4 @@ function noNul(text: string): string {
   return text.replace(/\u0000/g, '\uFFFD');
 }
 
-function deliveryOf(row: ClaimRow): Delivery {
-  return {
-    seq: row.seq,
-    id: row.id,
-    source: row.source,
-    partitionKey: row.partition_key,
-    payload: JSON.parse(row.payload) as SignalPayload,
-    receivedAt: row.received_at,
-    attempt: row.attempts,
-  };
-}
 

@@ -42,7 +42,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { HedgehookError, type ErrorInfo } from '../../core/errors.ts';
 import type { DeadLetterEntry, Delivery, RejectionView, ReplayResult, SignalListQuery } from '../../core/ports.ts';
-import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalView } from '../../core/signal.ts';
+import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalView } from '../../core/signal.ts';
 import {
   DEFAULT_MAX_REJECTIONS,
   InFlight,
@@ -65,16 +65,19 @@ import { silentLogger, type JournalLogger, type JournalStats, type JournalStore,
 import { migrate } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import {
+  CLAIM_COLUMNS,
   OPEN_DEAD_LETTERS_SQL,
   REJECTION_COLUMNS,
   SIGNAL_COLUMNS,
   deadLetterEntry,
+  deliveryOf,
   eventView,
   eventsOfSignalSql,
   prepareRejection,
   prepareSignal,
   rejectionView,
   signalView,
+  type ClaimRow,
   type DeadLetterRow,
   type EventRow,
   type PreparedRejection,
@@ -252,7 +255,7 @@ export class SqliteJournal implements JournalStore {
       heads: db.prepare(HEADS_SQL),
       claimOne: db.prepare(
         `UPDATE signals SET state = 'processing', attempts = attempts + 1, updated_at = ?
-         WHERE seq = ? RETURNING seq, id, source, partition_key, payload, received_at, attempts`,
+         WHERE seq = ? RETURNING ${CLAIM_COLUMNS}`,
       ),
       settle: db.prepare(`UPDATE signals SET state = ?, outcome = ?, updated_at = ? WHERE seq = ? AND state = 'processing'`),
       retry: db.prepare(`UPDATE signals SET state = 'received', last_error = ?, updated_at = ? WHERE seq = ? AND state = 'processing'`),
@@ -333,19 +336,9 @@ export class SqliteJournal implements JournalStore {
     };
 
     const claimSeq = (seq: number, now: number): Delivery => {
-      const row = s.claimOne.get(now, seq) as
-        | { seq: number; id: string; source: string; partition_key: string; payload: string; received_at: number; attempts: number }
-        | undefined;
+      const row = s.claimOne.get(now, seq) as ClaimRow | undefined;
       if (!row) throw new HedgehookError('HH_ERR_INTERNAL', `queued signal ${seq} has no journal row`);
-      return {
-        seq: row.seq,
-        id: row.id,
-        source: row.source,
-        partitionKey: row.partition_key,
-        payload: JSON.parse(row.payload) as SignalPayload,
-        receivedAt: row.received_at,
-        attempt: row.attempts,
-      };
+      return deliveryOf(row);
     };
 
     const claim = (max: number, now: number): Delivery[] =>
