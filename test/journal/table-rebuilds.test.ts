@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { HedgehookError } from '../../src/core/errors.ts';
-import { MIGRATIONS, openSqliteJournal, type Migration } from '../../src/journal/sqlite/index.ts';
+import { MIGRATIONS, latestVersion, openSqliteJournal, type Migration } from '../../src/journal/sqlite/index.ts';
 import { migrate } from '../../src/journal/sqlite/migrate.ts';
 import { silentLogger } from '../../src/journal/types.ts';
 import { makeSignal, tempDir } from './fixtures.ts';
 
 const T0 = 1_800_000_000_000;
 const V4 = MIGRATIONS.slice(0, 4);
+const LATEST = latestVersion(MIGRATIONS);
 const DEDUP_CONSTRAINT = ',\n      UNIQUE (source, dedup_key)';
 
 function withFile(fn: (path: string) => Promise<void> | void) {
@@ -104,10 +105,21 @@ function buildVersion4(path: string, migrations: readonly Migration[] = V4): voi
   }
 }
 
-/** Every row of every table but schema_version (which gains a row), sorted per table. */
+/**
+ * Every row of every table but schema_version (which gains a row) and sqlite_sequence
+ * (006 drops a row of it; see `sequences`), sorted per table.
+ */
 function snapshot(db: Db): Record<string, string[]> {
-  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'schema_version' ORDER BY name`).pluck().all() as string[];
+  const tables = db
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('schema_version', 'sqlite_sequence') ORDER BY name`)
+    .pluck()
+    .all() as string[];
   return Object.fromEntries(tables.map((t) => [t, (db.prepare(`SELECT * FROM "${t}"`).all() as object[]).map((r) => JSON.stringify(r)).sort()]));
+}
+
+/** The AUTOINCREMENT high-water marks, by table. */
+function sequences(db: Db): Record<string, number> {
+  return Object.fromEntries((db.prepare('SELECT name, seq FROM sqlite_sequence ORDER BY name').all() as { name: string; seq: number }[]).map((r) => [r.name, r.seq]));
 }
 
 /** Each index of `signals` as its columns and uniqueness. */
@@ -142,7 +154,7 @@ describe('sqlite journal migration 005 (no UNIQUE (source, dedup_key))', () => {
         // The journal's own connection, which migrate() ran on: foreign keys back on.
         assert.equal((j as unknown as { db: Db }).db.pragma('foreign_keys', { simple: true }), 1);
         read(path, (db) => {
-          assert.equal(db.pragma('user_version', { simple: true }), 5);
+          assert.equal(db.pragma('user_version', { simple: true }), LATEST);
           assert.deepEqual(snapshot(db), before.rows);
           assert.deepEqual(db.pragma('table_xinfo(signals)'), before.columns);
           // The stored text is the old one minus the constraint (the rename quotes the name).
@@ -221,7 +233,7 @@ describe('sqlite journal migration 005 (no UNIQUE (source, dedup_key))', () => {
         assert.ok(after.includes(inList), after);
         assert.ok(!after.includes(orChain), after);
         assert.ok(!after.includes('UNIQUE (source, dedup_key)'), after);
-        assert.equal(check.pragma('user_version', { simple: true }), 5);
+        assert.equal(check.pragma('user_version', { simple: true }), LATEST);
         assert.deepEqual(check.prepare(`SELECT sql FROM sqlite_master WHERE tbl_name = 'signals' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type`).pluck().all(), extras);
       });
       const rw = open(path);
@@ -251,6 +263,80 @@ describe('sqlite journal migration 005 (no UNIQUE (source, dedup_key))', () => {
         assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
         assert.deepEqual(snapshot(db), before);
         assert.equal(db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'signals_new'`).pluck().get(), 0);
+      } finally {
+        db.close();
+      }
+    }),
+  );
+});
+
+describe('sqlite journal migration 006 (signal_events without AUTOINCREMENT)', () => {
+  const eventsSql = (db: Db) => db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'signal_events'`).pluck().get() as string;
+
+  test(
+    'a version-5 journal: every event kept with its seq, no AUTOINCREMENT and no high-water mark, the index back, new events after the last',
+    withFile(async (path) => {
+      buildVersion4(path);
+      const db = open(path);
+      migrate(db, MIGRATIONS.slice(0, 5), silentLogger);
+      db.close();
+      const before = read(path, (r) => ({ rows: snapshot(r), sequences: sequences(r), sql: eventsSql(r) }));
+      assert.match(before.sql, /seq\s+INTEGER PRIMARY KEY AUTOINCREMENT/);
+      assert.ok(before.sequences.signal_events! > 0, 'the fixture has a high-water mark to drop');
+
+      const j = openSqliteJournal({ path, checkpointThread: false });
+      try {
+        read(path, (r) => {
+          assert.equal(r.pragma('user_version', { simple: true }), 6);
+          assert.deepEqual(snapshot(r), before.rows);
+          assert.equal(eventsSql(r).replace(/^CREATE TABLE "signal_events"/, 'CREATE TABLE signal_events'), before.sql.replace(/ AUTOINCREMENT/, ''));
+          const { signal_events: dropped, ...others } = before.sequences;
+          assert.ok(dropped !== undefined);
+          assert.deepEqual(sequences(r), others, 'only the events lose their high-water mark; signals keep theirs');
+          assert.deepEqual(r.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'signal_events' AND sql IS NOT NULL`).pluck().all(), ['signal_events_by_signal']);
+          assert.deepEqual(
+            (r.pragma('foreign_key_list(signal_events)') as { table: string; from: string; to: string }[]).map((f) => [f.table, f.from, f.to]),
+            [['signals', 'signal_seq', 'seq']],
+          );
+          assert.deepEqual(r.pragma('foreign_key_check'), []);
+          assert.equal(r.pragma('integrity_check', { simple: true }), 'ok');
+        });
+        const last = read(path, (r) => r.prepare('SELECT MAX(seq) FROM signal_events').pluck().get() as number);
+        const appended = await j.append(makeSignal(7));
+        assert.equal(appended.status, 'accepted');
+        assert.deepEqual(
+          read(path, (r) => r.prepare('SELECT seq, type FROM signal_events WHERE signal_seq = ?').all(appended.seq)),
+          [{ seq: last + 1, type: 'received' }],
+        );
+        assert.deepEqual((await j.listEvents(makeSignal(3).id)).map((e) => e.type), ['received', 'retry']);
+      } finally {
+        await j.close();
+      }
+    }),
+  );
+
+  test(
+    'an events table whose stored text lacks AUTOINCREMENT is refused with a clear error and left as it was',
+    withFile((path) => {
+      const m001 = MIGRATIONS[0]!;
+      const edited: Migration = {
+        ...m001,
+        up: (m001.up as string).replace(/(CREATE TABLE signal_events \(\s*seq\s+INTEGER PRIMARY KEY) AUTOINCREMENT/, '$1'),
+      };
+      assert.notEqual(edited.up, m001.up, 'the edit applied');
+      buildVersion4(path, [edited, ...V4.slice(1)]);
+      const db = open(path);
+      try {
+        migrate(db, MIGRATIONS.slice(0, 5), silentLogger);
+        const before = snapshot(db);
+        assert.throws(
+          () => migrate(db, MIGRATIONS, silentLogger),
+          (err: unknown) => err instanceof HedgehookError && !err.retryable && /migration 006.*AUTOINCREMENT.*found 0/.test(err.message),
+        );
+        assert.equal(db.pragma('user_version', { simple: true }), 5);
+        assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+        assert.deepEqual(snapshot(db), before);
+        assert.equal(db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'signal_events_new'`).pluck().get(), 0);
       } finally {
         db.close();
       }
