@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Migration } from '../migrate.ts';
-import { rebuildTable, refuse } from './rebuild.ts';
+import { rebuildTable } from './rebuild.ts';
 
 /**
  * `signals` loses its `UNIQUE (source, dedup_key)` constraint, and with it the second
@@ -26,15 +26,7 @@ import { rebuildTable, refuse } from './rebuild.ts';
 const DEDUP_CONSTRAINT = /,\s*UNIQUE\s*\(\s*source\s*,\s*dedup_key\s*\)/gi;
 
 function up(db: Database): void {
-  rebuildTable(db, {
-    table: 'signals',
-    migration: '005',
-    edit(sql) {
-      const found = sql.match(DEDUP_CONSTRAINT)?.length ?? 0;
-      if (found !== 1) refuse('005', `expected one "UNIQUE (source, dedup_key)" in the stored schema of signals, found ${found}`);
-      return sql.replace(DEDUP_CONSTRAINT, '');
-    },
-  });
+  rebuildTable(db, { table: 'signals', migration: '005', change: { pattern: DEDUP_CONSTRAINT, replacement: '', what: '"UNIQUE (source, dedup_key)"' } });
 }
 
 export const migration: Migration = { version: 5, name: 'one unique index on signals', up, rebuildsTables: true };

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Migration } from '../migrate.ts';
-import { rebuildTable, refuse } from './rebuild.ts';
+import { rebuildTable } from './rebuild.ts';
 
 /**
  * `signal_events.seq` loses AUTOINCREMENT. With it, every transaction that adds an audit
@@ -21,11 +21,7 @@ function up(db: Database): void {
   rebuildTable(db, {
     table: 'signal_events',
     migration: '006',
-    edit(sql) {
-      const found = sql.match(AUTOINCREMENT_KEY)?.length ?? 0;
-      if (found !== 1) refuse('006', `expected one "seq INTEGER PRIMARY KEY AUTOINCREMENT" in the stored schema of signal_events, found ${found}`);
-      return sql.replace(AUTOINCREMENT_KEY, '$1');
-    },
+    change: { pattern: AUTOINCREMENT_KEY, replacement: '$1', what: '"seq INTEGER PRIMARY KEY AUTOINCREMENT"' },
   });
 }
 

@@ -5,19 +5,23 @@ export interface TableRebuild {
   table: string;
   /** The migration, for the refusal's message (`"005"`). */
   migration: string;
-  /** The new CREATE TABLE text from the stored one; throw (`refuse`) when it is not what was expected. */
-  edit(storedSql: string): string;
+  /**
+   * The change to the stored CREATE TABLE text: `pattern` (global) must match exactly once,
+   * and is replaced by `replacement`. Any other count refuses the migration rather than
+   * guess at a schema someone edited by hand. `what` names the match in that refusal.
+   */
+  change: { pattern: RegExp; replacement: string; what: string };
 }
 
 /** A migration's refusal: nothing was changed (it runs before any write of the rebuild). */
-export function refuse(migration: string, detail: string): never {
+function refuse(migration: string, detail: string): never {
   throw new HedgehookError('HH_ERR_JOURNAL_UNAVAILABLE', `journal migration ${migration}: ${detail}; the journal is unchanged`, { retryable: false });
 }
 
 /**
  * Changes a table in a way ALTER TABLE cannot (drop a constraint, AUTOINCREMENT), by
  * SQLite's procedure (https://www.sqlite.org/lang_altertable.html#otheralter): create the
- * new table from the stored CREATE text as `edit` changes it, copy the rows, drop the old
+ * new table from the stored CREATE text with `change` applied, copy the rows, drop the old
  * table, rename the new one, recreate the indexes and triggers the drop took along. Run it
  * from a migration marked `rebuildsTables`, so that migrate() turns foreign keys off and
  * checks them before the commit: the rows of other tables keep pointing at the same keys.
@@ -34,7 +38,10 @@ export function rebuildTable(db: Database, rebuild: TableRebuild): void {
   const head = new RegExp(`^CREATE\\s+TABLE\\s+(?:${table}|"${table}")\\s*\\(`, 'i');
   if (!head.test(stored)) refuse(migration, `the stored schema of ${table} does not start with "CREATE TABLE ${table} ("`);
   const staging = `${table}_new`;
-  const create = rebuild.edit(stored).replace(head, `CREATE TABLE ${staging} (`);
+  const { pattern, replacement, what } = rebuild.change;
+  const found = stored.match(pattern)?.length ?? 0;
+  if (found !== 1) refuse(migration, `expected one ${what} in the stored schema of ${table}, found ${found}`);
+  const create = stored.replace(pattern, replacement).replace(head, `CREATE TABLE ${staging} (`);
 
   const columns = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => `"${c.name.replaceAll('"', '""')}"`).join(', ');
   // Autoindexes (sql NULL) come back with the constraints of the CREATE text.
