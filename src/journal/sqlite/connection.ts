@@ -29,13 +29,17 @@ export interface StateConnectionOptions {
   logger?: JournalLogger;
 }
 
-/** Opens (creating and migrating when needed) the journal file at `path`. */
-export function openStateConnection(path: string, options: StateConnectionOptions = {}): Db {
+/**
+ * Opens (creating and migrating when needed) the journal file at `path`: every connection
+ * to it, the journal's own included, is set up here. `synchronous` is FULL unless the
+ * connection's writes are ones a power cut may lose (see order-store.ts, journal.ts).
+ */
+export function openStateConnection(path: string, options: StateConnectionOptions & { synchronous?: 'full' | 'normal' } = {}): Db {
   let db: Db | undefined;
   try {
     db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma(PAGE_CACHE_PRAGMA);
     db.pragma('foreign_keys = ON');
     migrate(db, MIGRATIONS, options.logger ?? silentLogger);

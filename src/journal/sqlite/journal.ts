@@ -38,7 +38,6 @@
  * - another process (the `hedgehook dlq` CLI) may write the same file: busy_timeout makes
  *   it wait for the lock; the worker's poll picks its work up.
  */
-import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { HedgehookError, type ErrorInfo } from '../../core/errors.ts';
 import type { DeadLetterEntry, Delivery, RejectionView, ReplayResult, SignalListQuery } from '../../core/ports.ts';
@@ -60,10 +59,8 @@ import {
 } from '../common.ts';
 import { GroupCommit } from '../group-commit.ts';
 import { Checkpointer } from './checkpointer.ts';
-import { PAGE_CACHE_PRAGMA } from './connection.ts';
+import { openStateConnection } from './connection.ts';
 import { silentLogger, type JournalLogger, type JournalStats, type JournalStore, type SignalEvent, type SignalEventType } from '../types.ts';
-import { migrate } from './migrate.ts';
-import { MIGRATIONS } from './migrations/index.ts';
 import {
   CLAIM_COLUMNS,
   OPEN_DEAD_LETTERS_SQL,
@@ -172,20 +169,14 @@ export class SqliteJournal implements JournalStore {
     }
     this.synchronous = synchronous;
     this.processingSynchronous = processingSynchronous;
-    let db: Db | undefined;
+    const db = openStateConnection(options.path, { busyTimeoutMs: options.busyTimeoutMs, logger: this.logger, synchronous });
+    this.currentSync = synchronous;
     try {
-      db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      this.currentSync = synchronous;
-      db.pragma(PAGE_CACHE_PRAGMA);
-      db.pragma('foreign_keys = ON');
-      migrate(db, MIGRATIONS, this.logger);
       this.db = db;
       this.s = this.prepareStatements();
       this.tx = this.transactions();
     } catch (err) {
-      db?.close();
+      db.close();
       if (err instanceof HedgehookError) throw err;
       throw unavailable(`cannot open the journal at ${options.path}`, err);
     }

@@ -28,8 +28,7 @@ export function openSqliteState(options: SqliteStateOptions): SqliteState {
     const models = new SqliteModelStore(db, options);
     const controls = new SqliteControlStore(db, options);
     // Order legs on a connection of their own: synchronous=NORMAL (see order-store.ts for why).
-    legs = openStateConnection(options.path, options);
-    legs.pragma('synchronous = NORMAL');
+    legs = openStateConnection(options.path, { ...options, synchronous: 'normal' });
     const orders = new SqliteOrderStore(legs);
     const legsDb = legs;
     return {
