@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { HedgehookError } from '../../src/core/errors.ts';
-import { MIGRATIONS, latestVersion, openSqliteJournal, type Migration } from '../../src/journal/sqlite/index.ts';
+import { MIGRATIONS, latestVersion, openSqliteJournal, type Migration, type SqliteJournal } from '../../src/journal/sqlite/index.ts';
 import { migrate } from '../../src/journal/sqlite/migrate.ts';
 import { silentLogger } from '../../src/journal/types.ts';
 import { makeSignal, tempDir } from './fixtures.ts';
@@ -149,12 +149,18 @@ describe('sqlite journal migration 005 (no UNIQUE (source, dedup_key))', () => {
       );
       assert.equal(before.rows.signals!.length, 5);
 
-      const j = openSqliteJournal({ path, checkpointThread: false });
+      const m = open(path);
       try {
-        // The journal's own connection, which migrate() ran on: foreign keys back on.
-        assert.equal((j as unknown as { db: Db }).db.pragma('foreign_keys', { simple: true }), 1);
+        migrate(m, MIGRATIONS.slice(0, 5), silentLogger);
+        // The connection migrate() ran on: foreign keys back on.
+        assert.equal(m.pragma('foreign_keys', { simple: true }), 1);
+      } finally {
+        m.close();
+      }
+      let j: SqliteJournal | undefined;
+      try {
         read(path, (db) => {
-          assert.equal(db.pragma('user_version', { simple: true }), LATEST);
+          assert.equal(db.pragma('user_version', { simple: true }), 5);
           assert.deepEqual(snapshot(db), before.rows);
           assert.deepEqual(db.pragma('table_xinfo(signals)'), before.columns);
           // The stored text is the old one minus the constraint (the rename quotes the name).
@@ -178,10 +184,11 @@ describe('sqlite journal migration 005 (no UNIQUE (source, dedup_key))', () => {
         } finally {
           rw.close();
         }
+        j = openSqliteJournal({ path, checkpointThread: false });
         assert.equal((await j.list()).map((e) => e.signalId).join(), makeSignal(4).id);
         assert.deepEqual((await j.listEvents(makeSignal(3).id)).map((e) => e.type), ['received', 'retry']);
       } finally {
-        await j.close();
+        await j?.close();
       }
     }),
   );
@@ -284,7 +291,10 @@ describe('sqlite journal migration 006 (signal_events without AUTOINCREMENT)', (
       assert.match(before.sql, /seq\s+INTEGER PRIMARY KEY AUTOINCREMENT/);
       assert.ok(before.sequences.signal_events! > 0, 'the fixture has a high-water mark to drop');
 
-      const j = openSqliteJournal({ path, checkpointThread: false });
+      const m = open(path);
+      migrate(m, MIGRATIONS.slice(0, 6), silentLogger);
+      m.close();
+      let j: SqliteJournal | undefined;
       try {
         read(path, (r) => {
           assert.equal(r.pragma('user_version', { simple: true }), 6);
@@ -302,6 +312,7 @@ describe('sqlite journal migration 006 (signal_events without AUTOINCREMENT)', (
           assert.equal(r.pragma('integrity_check', { simple: true }), 'ok');
         });
         const last = read(path, (r) => r.prepare('SELECT MAX(seq) FROM signal_events').pluck().get() as number);
+        j = openSqliteJournal({ path, checkpointThread: false });
         const appended = await j.append(makeSignal(7));
         assert.equal(appended.status, 'accepted');
         assert.deepEqual(
@@ -310,7 +321,7 @@ describe('sqlite journal migration 006 (signal_events without AUTOINCREMENT)', (
         );
         assert.deepEqual((await j.listEvents(makeSignal(3).id)).map((e) => e.type), ['received', 'retry']);
       } finally {
-        await j.close();
+        await j?.close();
       }
     }),
   );
@@ -416,6 +427,77 @@ describe('migrate() with a migration that rebuilds tables', () => {
       try {
         migrate(db, [parentAndChild, rebuild('1', [])], silentLogger);
         assert.equal(db.pragma('foreign_keys', { simple: true }), 0);
+      } finally {
+        db.close();
+      }
+    }),
+  );
+});
+
+describe('sqlite journal migration 007 (the id index apart)', () => {
+  test(
+    'a version-6 journal: every row kept, no index left on signals, an identity in meta, and its deliveries still duplicates',
+    withFile(async (path) => {
+      buildVersion4(path);
+      const m = open(path);
+      migrate(m, MIGRATIONS.slice(0, 6), silentLogger);
+      m.close();
+      const before = read(path, (db) => ({ rows: snapshot(db), sql: signalsSql(db), sequences: sequences(db) }));
+      assert.match(before.sql, /\bid\s+TEXT\s+NOT NULL UNIQUE\b/);
+
+      const j = openSqliteJournal({ path, checkpointThread: false });
+      try {
+        read(path, (db) => {
+          assert.equal(db.pragma('user_version', { simple: true }), 7);
+          const { meta, ...rows } = snapshot(db);
+          const { meta: metaBefore, ...rowsBefore } = before.rows;
+          assert.deepEqual(rows, rowsBefore);
+          const identity = db.prepare("SELECT value FROM meta WHERE key = 'journal_id'").pluck().get() as string;
+          assert.match(identity, /^[0-9a-f]{32}$/);
+          assert.deepEqual(meta, [...metaBefore!, JSON.stringify({ key: 'journal_id', value: identity })].sort());
+          assert.equal(signalsSql(db).replace(/^CREATE TABLE "signals"/, 'CREATE TABLE signals'), before.sql.replace(/^CREATE TABLE "signals"/, 'CREATE TABLE signals').replace(/(\bid\s+TEXT\s+NOT NULL) UNIQUE/, '$1'));
+          assert.deepEqual(signalIndexes(db), []);
+          assert.deepEqual(sequences(db), before.sequences, 'signals keep their high-water mark');
+          assert.deepEqual(db.pragma('foreign_key_check'), []);
+        });
+        for (const n of [1, 4, 5]) {
+          assert.deepEqual(await j.append(makeSignal({ n, account: `acct${n % 2}` })), { status: 'duplicate', id: makeSignal(n).id, seq: n });
+        }
+        assert.deepEqual(await j.append(makeSignal(7)), { status: 'accepted', id: makeSignal(7).id, seq: 7 });
+        assert.deepEqual((await j.listEvents(makeSignal(3).id)).map((e) => e.type), ['received', 'retry']);
+      } finally {
+        await j.close();
+      }
+      // A second open keeps the identity (the index file stays this journal's).
+      const identity = () => read(path, (db) => db.prepare("SELECT value FROM meta WHERE key = 'journal_id'").pluck().get());
+      const first = identity();
+      await openSqliteJournal({ path, checkpointThread: false }).close();
+      assert.equal(identity(), first);
+    }),
+  );
+
+  test(
+    'a signals table whose id is not written "id TEXT NOT NULL UNIQUE" is refused with a clear error and left as it was',
+    withFile((path) => {
+      buildVersion4(path);
+      const db = open(path);
+      try {
+        migrate(db, MIGRATIONS.slice(0, 6), silentLogger);
+        // As a hand-edited schema would be: the same table, written without the keyword.
+        const sql = signalsSql(db);
+        db.unsafeMode(true);
+        db.pragma('writable_schema = ON');
+        db.prepare(`UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'signals'`).run(sql.replace(/(\bid\s+TEXT\s+NOT NULL) UNIQUE/, '$1 COLLATE BINARY UNIQUE'));
+        db.pragma(`schema_version = ${Number(db.pragma('schema_version', { simple: true })) + 1}`);
+        db.pragma('writable_schema = OFF');
+        db.unsafeMode(false);
+        const before = snapshot(db);
+        assert.throws(
+          () => migrate(db, MIGRATIONS, silentLogger),
+          (err: unknown) => err instanceof HedgehookError && !err.retryable && /migration 007.*id TEXT NOT NULL UNIQUE.*found 0/.test(err.message),
+        );
+        assert.equal(db.pragma('user_version', { simple: true }), 6);
+        assert.deepEqual(snapshot(db), before);
       } finally {
         db.close();
       }

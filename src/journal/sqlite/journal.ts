@@ -59,6 +59,7 @@ import {
 } from '../common.ts';
 import { GroupCommit } from '../group-commit.ts';
 import { Checkpointer } from './checkpointer.ts';
+import { IdIndex, type IdIndexTuning } from './id-index.ts';
 import { openStateConnection } from './connection.ts';
 import { silentLogger, type JournalLogger, type JournalStats, type JournalStore, type SignalEvent, type SignalEventType } from '../types.ts';
 import {
@@ -69,7 +70,6 @@ import {
   deadLetterEntry,
   deliveryOf,
   eventView,
-  eventsOfSignalSql,
   prepareRejection,
   prepareSignal,
   rejectionView,
@@ -103,6 +103,8 @@ export interface SqliteJournalOptions {
    * event loop stalls for one: see checkpointer.ts.
    */
   checkpointThread?: boolean;
+  /** When the signal id index is merged, and on which thread: see id-index.ts. */
+  idIndex?: IdIndexTuning;
 }
 
 /** Pages; with the checkpoint thread this is only the safety net (see checkpointer.ts). */
@@ -121,6 +123,8 @@ interface WriteOp {
 
 
 
+
+const EVENTS_OF_SIGNAL_SQL = 'SELECT seq, signal_seq, type, at, detail FROM signal_events WHERE signal_seq = ? ORDER BY seq';
 
 /** Distinct partition keys by skip-scan (one index seek per key), then each key's head. */
 const HEADS_SQL = `
@@ -153,6 +157,7 @@ export class SqliteJournal implements JournalStore {
   private readonly processingSynchronous: 'full' | 'normal';
   private currentSync: 'full' | 'normal' = 'full';
   private readonly checkpointer: Checkpointer | undefined;
+  private readonly ids: IdIndex;
   private closed = false;
   private readonly counters: JournalStats = { batches: 0, failedBatches: 0, accepted: 0, duplicates: 0, rejectionsRecorded: 0, rejectionsLost: 0 };
 
@@ -175,6 +180,7 @@ export class SqliteJournal implements JournalStore {
       this.db = db;
       this.s = this.prepareStatements();
       this.tx = this.transactions();
+      this.ids = new IdIndex({ journal: db, journalPath: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000, logger: this.logger, ...options.idIndex });
     } catch (err) {
       db.close();
       if (err instanceof HedgehookError) throw err;
@@ -203,6 +209,7 @@ export class SqliteJournal implements JournalStore {
       },
       committed: (results, ops) => {
         let appends = 0;
+        let lastSeq = 0;
         let wake = false;
         for (let i = 0; i < ops.length; i++) {
           const op = ops[i]!;
@@ -211,6 +218,7 @@ export class SqliteJournal implements JournalStore {
           if (op.kind === 'append') {
             appends++;
             if ((r as AppendResult).status === 'accepted') {
+              lastSeq = Math.max(lastSeq, (r as AppendResult).seq);
               this.counters.accepted++;
               wake = true;
             } else {
@@ -221,6 +229,7 @@ export class SqliteJournal implements JournalStore {
           }
         }
         if (appends > 0) this.counters.batches++;
+        this.ids.committed(lastSeq);
         this.checkpointer?.committed();
         if (wake) this.listeners.notify();
       },
@@ -236,7 +245,7 @@ export class SqliteJournal implements JournalStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0, ?)
          ON CONFLICT DO NOTHING`,
       ),
-      findById: db.prepare('SELECT seq, source, dedup_key AS dedupKey FROM signals WHERE id = ?'),
+      signalAt: db.prepare('SELECT id, source, dedup_key AS dedupKey FROM signals WHERE seq = ?'),
       enqueue: db.prepare('INSERT INTO queue (seq, partition_key, not_before) VALUES (?, ?, ?)'),
       dequeue: db.prepare('DELETE FROM queue WHERE seq = ?'),
       nextOfKey: db.prepare('SELECT seq, not_before AS notBefore FROM queue WHERE partition_key = ? ORDER BY seq LIMIT 1'),
@@ -256,7 +265,7 @@ export class SqliteJournal implements JournalStore {
          SELECT seq, id, ?, ?, ?, ? FROM signals WHERE seq = ? AND state = 'processing'`,
       ),
       depth: db.prepare('SELECT COUNT(*) FROM queue').pluck(),
-      getSignal: db.prepare(`SELECT ${SIGNAL_COLUMNS} FROM signals WHERE id = ?`),
+      getSignal: db.prepare(`SELECT ${SIGNAL_COLUMNS} FROM signals WHERE seq = ?`),
       listRejections: db.prepare(`SELECT ${REJECTION_COLUMNS} FROM rejections ORDER BY seq DESC LIMIT ?`),
       insertRejection: db.prepare(
         `INSERT INTO rejections (at, source, remote_addr, status, code, reason, body_excerpt, headers)
@@ -274,7 +283,7 @@ export class SqliteJournal implements JournalStore {
       markPurged: db.prepare(
         `UPDATE dead_letters SET purged_at = ? WHERE signal_id = ? AND replayed_at IS NULL AND purged_at IS NULL RETURNING id, signal_seq`,
       ),
-      events: db.prepare(eventsOfSignalSql('?')),
+      events: db.prepare(EVENTS_OF_SIGNAL_SQL),
       probe: db.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'write_probe'`),
       syncFull: db.prepare('PRAGMA synchronous = FULL'),
       syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
@@ -289,11 +298,10 @@ export class SqliteJournal implements JournalStore {
       s.event.run(seq, type, at, detail === undefined ? null : JSON.stringify(detail));
 
     const append = (item: PreparedSignal): AppendResult => {
-      // Stored already, or earlier in this very batch (visible inside the transaction).
-      // Looked up before inserting so that a duplicate never consumes a sequence number.
-      // The id is a hash of (source, dedup key), so its UNIQUE index is the dedup index
-      // (migration 005 dropped the second one, on (source, dedup_key)).
-      const original = s.findById.get(item.id) as { seq: number; source: string; dedupKey: string } | undefined;
+      // Stored already, or earlier in this very batch. Looked up before inserting so that a
+      // duplicate never consumes a sequence number. The id is a hash of (source, dedup key),
+      // so the id index (id-index.ts) is the dedup index.
+      const original = this.signalOf(item.id);
       if (original) {
         if (original.source !== item.source || original.dedupKey !== item.dedupKey) {
           throw new HedgehookError('HH_ERR_INTERNAL', `signal id ${item.id} is already used by another delivery`);
@@ -318,6 +326,7 @@ export class SqliteJournal implements JournalStore {
       const seq = Number(r.lastInsertRowid);
       s.enqueue.run(seq, item.partitionKey, 0);
       s.event.run(seq, 'received', item.receivedAt, null);
+      this.ids.add(item.id, seq);
       return { status: 'accepted', id: item.id, seq };
     };
 
@@ -411,10 +420,17 @@ export class SqliteJournal implements JournalStore {
         this.rejectionsSincePrune = 0;
       }
     };
+    // Under the write lock, before the first lookup: ids another process appended meanwhile.
+    const catchUp = (ops: readonly WriteOp[]) => {
+      for (const op of ops) {
+        if (op.kind === 'append') return this.ids.catchUp();
+      }
+    };
     // The common case: every operation succeeds, one transaction, no savepoints.
     // `opFailed` tells a failing operation (worth isolating) from a failing BEGIN or COMMIT.
     let opFailed = false;
     const together = this.db.transaction((ops: readonly WriteOp[]): unknown[] => {
+      catchUp(ops);
       const results = ops.map((op) => {
         try {
           return op.run();
@@ -431,6 +447,7 @@ export class SqliteJournal implements JournalStore {
     // whole batch.
     const savepoint = this.db.transaction((op: WriteOp): unknown => op.run());
     const isolated = this.db.transaction((ops: readonly WriteOp[]): unknown[] => {
+      catchUp(ops);
       const results = ops.map((op) => {
         try {
           return savepoint(op);
@@ -465,7 +482,23 @@ export class SqliteJournal implements JournalStore {
       }
     };
     const ops = {
-      append: (item: PreparedSignal): WriteOp => ({ kind: 'append', durable: true, run: () => append(item) }),
+      append: (item: PreparedSignal): WriteOp => {
+        let seq: number | undefined;
+        return {
+          kind: 'append',
+          durable: true,
+          run: () => {
+            const r = append(item);
+            if (r.status === 'accepted') seq = r.seq;
+            return r;
+          },
+          // Rolled back: the id is not in the journal after all.
+          undo: () => {
+            if (seq !== undefined) this.ids.remove(item.id, seq);
+            seq = undefined;
+          },
+        };
+      },
       rejection: (item: PreparedRejection): WriteOp => ({ kind: 'rejection', durable: false, run: () => rejection(item) }),
       // Keys are marked in flight inside the batch, so a second claim in the same batch
       // cannot take the same key; undone if the transaction rolls back.
@@ -562,8 +595,26 @@ export class SqliteJournal implements JournalStore {
   }
 
   async getSignal(id: string): Promise<SignalView | undefined> {
-    const row = this.read(() => this.s.getSignal.get(id) as SignalRow | undefined);
+    const row = this.read(() => {
+      const found = this.signalOf(id, true);
+      return found && (this.s.getSignal.get(found.seq) as SignalRow | undefined);
+    });
     return row ? signalView(row) : undefined;
+  }
+
+  /**
+   * The row an id was appended as, if any: the index's seq, checked against the row itself.
+   * `fresh` (reads outside a transaction only) first takes in what another process appended.
+   */
+  private signalOf(id: string, fresh = false): { seq: number; source: string; dedupKey: string } | undefined {
+    let seq = this.ids.lookup(id);
+    if (seq === undefined && fresh) {
+      this.ids.catchUp();
+      seq = this.ids.lookup(id);
+    }
+    if (seq === undefined) return undefined;
+    const row = this.s.signalAt.get(seq) as { id: string; source: string; dedupKey: string } | undefined;
+    return row?.id === id ? { seq, source: row.source, dedupKey: row.dedupKey } : undefined;
   }
 
   async listSignals(query: SignalListQuery = {}): Promise<SignalView[]> {
@@ -624,7 +675,8 @@ export class SqliteJournal implements JournalStore {
     }
     this.writes.flush();
     this.closed = true;
-    // The thread's connection first: the last one to close checkpoints and removes the WAL.
+    // The threads' connections first: the last one to close checkpoints and removes the WAL.
+    this.ids.close();
     this.checkpointer?.close();
     try {
       this.db.close();
@@ -634,11 +686,19 @@ export class SqliteJournal implements JournalStore {
   }
 
   async listEvents(signalId: string): Promise<SignalEvent[]> {
-    return this.read(() => this.s.events.all(signalId) as EventRow[]).map(eventView);
+    return this.read(() => {
+      const found = this.signalOf(signalId, true);
+      return found ? (this.s.events.all(found.seq) as EventRow[]) : [];
+    }).map(eventView);
   }
 
   stats(): JournalStats {
     return { ...this.counters };
+  }
+
+  /** Signal ids held in memory until merged, merges done, merged up to which seq (id-index.ts). */
+  idIndexStats(): { waiting: number; merges: number; mergedThrough: number } {
+    return this.ids.stats;
   }
 
   // -- SignalQueue ---------------------------------------------------------------------

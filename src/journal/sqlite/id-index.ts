@@ -1,0 +1,362 @@
+/**
+ * The signal id → seq index, kept off the acknowledgement's commit.
+ *
+ * Why: a signal id is a hash, so a B-tree index on it takes every insert to a random leaf
+ * page, and every commit writes each page it dirtied to the WAL, fsyncs it, and later
+ * checkpoints it into the database file at another random place. With the id's UNIQUE
+ * index in `signals`, an append of 30 webhooks wrote 54 pages, 37 of them that index's
+ * (bench/journal-batches.ts counts), and the fsyncs queued behind those checkpoint writes
+ * made the tail of the ack latency. Writing the index at the worker's claim instead
+ * (measured too) moved the pages but not the disk traffic, and the tail stayed.
+ *
+ * How: the ids of the newest signals live in memory (`recent`, id → seq). Every few
+ * seconds, or every few thousand signals, a thread merges them, sorted, into a file of
+ * their own (`<journal>-ids`) in one transaction: thousands of ids then share each leaf
+ * page they land on, instead of one page each. Lookups ask `recent` first, then that file.
+ *
+ * The file is derived data, never the truth: `signals` is. It records which journal it
+ * indexes and up to which seq (`merged_through`, in the same transaction as the ids), and
+ * at open whatever it lacks is merged again or held in `recent`; if it belongs to another
+ * journal, is ahead of this one (a journal restored from a backup) or cannot be read, it
+ * is rebuilt from `signals`. A hit is only a candidate: the caller checks the row at that
+ * seq carries the id. Another process appending to the same journal is caught up with
+ * (`catchUp`) inside each appending transaction, under the journal's write lock.
+ */
+import { createRequire } from 'node:module';
+import { rmSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import type { JournalLogger } from '../types.ts';
+
+/** The index's file is the journal's path plus this. */
+export const ID_INDEX_SUFFIX = '-ids';
+
+/** When ids are merged into the file; see IdIndexTuning. */
+const DEFAULTS: Required<IdIndexTuning> = { thread: true, mergeCount: 8192, mergeIntervalMs: 2000, openChunk: 50_000 };
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/** The SQL both the thread and the main thread's merge run: one source for both. */
+const SQL = {
+  range: 'SELECT id, seq FROM signals WHERE seq > ? AND seq <= ?',
+  insert: 'INSERT OR REPLACE INTO ids (id, seq) VALUES (?, ?)',
+  getMerged: "SELECT value FROM meta WHERE key = 'merged_through'",
+  setMerged: "INSERT OR REPLACE INTO meta (key, value) VALUES ('merged_through', ?)",
+};
+
+/**
+ * The thread: plain JavaScript evaluated from a string, so it loads without the TypeScript
+ * loader the service may run under (as checkpointer.ts). Each message merges the journal's
+ * rows (merged_through, through] into the index, sorted by id, in one transaction.
+ */
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const sql = workerData.sql;
+let journal, ids, merge;
+try {
+  journal = new Database(workerData.journalPath, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
+  ids = new Database(workerData.idsPath, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
+  ids.pragma('synchronous = NORMAL');
+  const range = journal.prepare(sql.range);
+  const insert = ids.prepare(sql.insert);
+  const getMerged = ids.prepare(sql.getMerged).pluck();
+  const setMerged = ids.prepare(sql.setMerged);
+  merge = ids.transaction((through) => {
+    const from = Number(getMerged.get() ?? 0);
+    if (through <= from) return;
+    const rows = range.all(from, through);
+    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const r of rows) insert.run(r.id, r.seq);
+    setMerged.run(String(through));
+  });
+} catch (err) {
+  parentPort.postMessage({ error: String(err && err.message) });
+}
+const closed = new Int32Array(workerData.closed);
+parentPort.on('message', (m) => {
+  if (m === 'close') {
+    try { if (journal) journal.close(); } catch {}
+    try { if (ids) ids.close(); } catch {}
+    Atomics.store(closed, 0, 1);
+    Atomics.notify(closed, 0);
+    parentPort.close();
+    return;
+  }
+  if (!merge) return;
+  try {
+    merge.immediate(m.through);
+    parentPort.postMessage({ merged: m.through });
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message) });
+  }
+});
+`;
+
+export interface IdIndexTuning {
+  /** Merge on a thread (default); false merges on the journal's thread, inside its commits' turn. */
+  thread?: boolean;
+  /** Merge once this many ids wait in memory (default 8192: about a second at full load, a few hundred KB)… */
+  mergeCount?: number;
+  /** …or once the oldest has waited this long (default 2000 ms). */
+  mergeIntervalMs?: number;
+  /** At open, a gap larger than this is merged first, in transactions of this many ids (default 50,000). */
+  openChunk?: number;
+}
+
+export interface IdIndexOptions extends IdIndexTuning {
+  /** The journal's own connection (reads only: its rows, its identity). */
+  journal: Db;
+  journalPath: string;
+  busyTimeoutMs: number;
+  logger: JournalLogger;
+}
+
+interface ThreadMessage {
+  merged?: number;
+  error?: string;
+}
+
+export class IdIndex {
+  /** Ids of signals after `mergedThrough`, in seq order (appends come in seq order). */
+  private readonly recent = new Map<string, number>();
+  private readonly db: Db;
+  private readonly s: { lookup: Statement; maxSeq: Statement; range: Statement; insert: Statement; getMerged: Statement; setMerged: Statement };
+  private readonly journal: Db;
+  private readonly logger: JournalLogger;
+  /** The highest journal seq whose id is merged or in `recent`. */
+  private knownMax: number;
+  private mergedThrough: number;
+  private merging = false;
+  private oldestWaitingSince: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private worker: Worker | undefined;
+  private readonly closedFlag = new Int32Array(new SharedArrayBuffer(4));
+  private closing = false;
+  private merges = 0;
+  private readonly tuning: Required<IdIndexTuning>;
+
+  constructor(options: IdIndexOptions) {
+    this.journal = options.journal;
+    this.logger = options.logger;
+    this.tuning = {
+      thread: options.thread ?? DEFAULTS.thread,
+      mergeCount: options.mergeCount ?? DEFAULTS.mergeCount,
+      mergeIntervalMs: options.mergeIntervalMs ?? DEFAULTS.mergeIntervalMs,
+      openChunk: options.openChunk ?? DEFAULTS.openChunk,
+    };
+    const path = options.journalPath + ID_INDEX_SUFFIX;
+    this.db = openIndexFile(path, options.busyTimeoutMs, options.logger);
+    this.s = {
+      lookup: this.db.prepare('SELECT seq FROM ids WHERE id = ?').pluck(),
+      maxSeq: this.journal.prepare('SELECT MAX(seq) FROM signals').pluck(),
+      range: this.journal.prepare(SQL.range),
+      insert: this.db.prepare(SQL.insert),
+      getMerged: this.db.prepare(SQL.getMerged).pluck(),
+      setMerged: this.db.prepare(SQL.setMerged),
+    };
+    try {
+      this.mergedThrough = this.adopt();
+      const max = Number(this.s.maxSeq.get() ?? 0);
+      const chunk = this.tuning.openChunk;
+      if (max - this.mergedThrough > chunk) {
+        this.logger.info({ from: this.mergedThrough, to: max }, 'building the signal id index');
+        while (max - this.mergedThrough > chunk) this.mergeHere(this.mergedThrough + chunk);
+      }
+      for (const r of this.s.range.all(this.mergedThrough, max) as { id: string; seq: number }[]) this.recent.set(r.id, r.seq);
+      this.knownMax = max;
+      if (this.recent.size > 0) this.oldestWaitingSince = Date.now();
+      if (this.tuning.thread) this.worker = this.startThread(options.journalPath, path, options.busyTimeoutMs);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  /** The seq this id was appended at, if it was: a candidate the caller checks against the row. */
+  lookup(id: string): number | undefined {
+    const seq = this.recent.get(id);
+    if (seq !== undefined) return seq;
+    const stored = this.s.lookup.get(id) as number | undefined;
+    return stored === undefined ? undefined : Number(stored);
+  }
+
+  /** An append in the current transaction (taken back by `remove` if it rolls back). */
+  add(id: string, seq: number): void {
+    this.recent.set(id, seq);
+    this.oldestWaitingSince ??= Date.now();
+  }
+
+  remove(id: string, seq: number): void {
+    if (this.recent.get(id) === seq) this.recent.delete(id);
+  }
+
+  /**
+   * Inside an appending transaction (the journal's write lock held): takes in the rows
+   * another process appended since this one last looked, so their ids are found too.
+   */
+  catchUp(): void {
+    const max = Number(this.s.maxSeq.get() ?? 0);
+    if (max <= this.knownMax) return;
+    for (const r of this.s.range.all(this.knownMax, max) as { id: string; seq: number }[]) this.add(r.id, r.seq);
+    this.knownMax = max;
+  }
+
+  /** After a commit: `seq` is the highest seq it appended (0 for none). May start a merge. */
+  committed(seq: number): void {
+    if (seq > this.knownMax) this.knownMax = seq;
+    if (this.closing || this.merging || this.recent.size === 0) return;
+    if (this.recent.size >= this.tuning.mergeCount || Date.now() - (this.oldestWaitingSince ?? Date.now()) >= this.tuning.mergeIntervalMs) this.merge();
+    else this.timer ??= this.armTimer();
+  }
+
+  /** Ids held in memory, merges done (for tests and stats). */
+  get stats(): { waiting: number; merges: number; mergedThrough: number } {
+    return { waiting: this.recent.size, merges: this.merges, mergedThrough: this.mergedThrough };
+  }
+
+  /** Synchronous, like the journal's close: a merge in progress commits or rolls back, either is safe. */
+  close(timeoutMs = 5000): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.worker) {
+      this.worker.postMessage('close');
+      if (Atomics.wait(this.closedFlag, 0, 0, timeoutMs) === 'timed-out') {
+        this.logger.warn({ timeoutMs }, 'signal id index thread did not close in time; terminating it');
+        void this.worker.terminate();
+      }
+    }
+    try {
+      this.db.close();
+    } catch (err) {
+      this.logger.error({ err }, 'closing the signal id index failed');
+    }
+  }
+
+  /** Reads `merged_through`, first emptying an index that is not this journal's or is ahead of it. */
+  private adopt(): number {
+    const journalId = this.journal.prepare("SELECT value FROM meta WHERE key = 'journal_id'").pluck().get() as string | undefined;
+    const owner = this.db.prepare("SELECT value FROM meta WHERE key = 'journal'").pluck().get() as string | undefined;
+    const merged = Number(this.s.getMerged.get() ?? 0);
+    const max = Number(this.s.maxSeq.get() ?? 0);
+    if (journalId !== undefined && owner === journalId && merged <= max) return merged;
+    if (owner !== undefined) this.logger.warn({ owner, journalId, merged, max }, 'the signal id index does not match the journal; rebuilding it');
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM ids');
+      this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal', ?)").run(journalId ?? '');
+      this.s.setMerged.run('0');
+    }).immediate();
+    return 0;
+  }
+
+  private armTimer(): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timer = undefined;
+      this.committed(0);
+    }, this.tuning.mergeIntervalMs);
+    t.unref();
+    return t;
+  }
+
+  private merge(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const through = this.knownMax;
+    if (!this.worker) {
+      this.mergeHere(through);
+      return;
+    }
+    this.merging = true;
+    this.worker.postMessage({ through });
+  }
+
+  /** The thread's merge, on this thread: at open, and when there is no thread. */
+  private mergeHere(through: number): void {
+    this.db.transaction(() => {
+      const from = Number(this.s.getMerged.get() ?? 0);
+      if (through <= from) return;
+      const rows = this.s.range.all(from, through) as { id: string; seq: number }[];
+      rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const r of rows) this.s.insert.run(r.id, r.seq);
+      this.s.setMerged.run(String(through));
+    }).immediate();
+    this.merged(through);
+  }
+
+  /** Ids up to `through` are in the file now: `recent` lets go of them. */
+  private merged(through: number): void {
+    this.merges++;
+    if (through > this.mergedThrough) this.mergedThrough = through;
+    for (const [id, seq] of this.recent) if (seq <= through) this.recent.delete(id);
+    this.oldestWaitingSince = this.recent.size > 0 ? Date.now() : undefined;
+  }
+
+  private startThread(journalPath: string, idsPath: string, busyTimeoutMs: number): Worker {
+    const worker = new Worker(THREAD_SOURCE, {
+      eval: true,
+      workerData: {
+        journalPath,
+        idsPath,
+        busyTimeoutMs,
+        sql: SQL,
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+        closed: this.closedFlag.buffer,
+      },
+      // A few thousand rows per merge: a small heap keeps the service's memory down.
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+      stdout: false,
+      stderr: false,
+    });
+    worker.on('message', (m: ThreadMessage) => {
+      if (m.error !== undefined) return this.threadFailed(new Error(m.error));
+      if (m.merged === undefined) return;
+      this.merging = false;
+      this.merged(m.merged);
+      this.committed(0);
+    });
+    worker.on('error', (err) => this.threadFailed(err));
+    worker.on('exit', (code) => {
+      if (!this.closing) this.threadFailed(new Error(`signal id index thread exited with code ${code}`));
+    });
+    worker.unref();
+    return worker;
+  }
+
+  /** Without the thread, merges run on the journal's thread: slower commits now and then, nothing lost. */
+  private threadFailed(err: unknown): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    this.merging = false;
+    this.logger.warn({ err }, 'signal id index thread failed; merging on the main thread');
+    void worker.terminate();
+    if (!this.closing) this.committed(0);
+  }
+}
+
+/** Opens (creating) the index file; one that cannot be read as SQLite is deleted and made anew. */
+function openIndexFile(path: string, busyTimeoutMs: number, logger: JournalLogger): Db {
+  for (let attempt = 0; ; attempt++) {
+    let db: Db | undefined;
+    try {
+      db = new Database(path, { timeout: busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
+      // Derived data: a commit a power cut takes is merged again from the journal at open.
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      return db;
+    } catch (err) {
+      db?.close();
+      const code = (err as { code?: string }).code;
+      if (attempt > 0 || (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT')) throw err;
+      logger.warn({ err, path }, 'the signal id index is unreadable; rebuilding it');
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    }
+  }
+}
