@@ -14,8 +14,9 @@
  *   commit writes its pages to the WAL, and with synchronous=FULL fsyncs it. A batch
  *   holding an append, a replay or a purge commits with the configured (FULL) level; a
  *   batch of worker bookkeeping only, with `processingSynchronous` (NORMAL).
- *   Dedup is the UNIQUE index on `id`, a hash of (source, dedup key): two identical
- *   appends, concurrent or in one batch, give one row.
+ *   Dedup is by `id`, a hash of (source, dedup key), looked up before each insert in the
+ *   id index (id-index.ts: the newest ids in memory, the rest in a file merged in bulk):
+ *   two identical appends, concurrent or in one batch, give one row.
  * - claim: heads of `queue` per partition key (a skip-scan over queue_by_partition), minus
  *   the keys in flight in this process, due at `now`, lowest seq first.
  * - hand-over: settling a signal claims the next one of its key in the same transaction
