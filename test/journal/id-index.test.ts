@@ -61,11 +61,11 @@ describe('sqlite journal: the signal id index (id-index.ts)', () => {
       const j = openSqliteJournal({ path, idIndex: quick });
       try {
         await appendAll(j, range(1, 30));
-        assert.deepEqual(j.idIndexStats(), { waiting: 30, merges: 0, mergedThrough: 0 });
+        assert.deepEqual(j.idIndexStats(), { waiting: 30, merges: 0, mergedThrough: 0, failures: 0 });
         await assertAllDuplicates(j, range(1, 30));
         await appendAll(j, range(31, 60));
         await until('the merge', () => j.idIndexStats().merges === 1);
-        assert.deepEqual(j.idIndexStats(), { waiting: 0, merges: 1, mergedThrough: 60 });
+        assert.deepEqual(j.idIndexStats(), { waiting: 0, merges: 1, mergedThrough: 60, failures: 0 });
         const file = filed(path);
         assert.equal(file.mergedThrough, 60);
         assert.deepEqual(file.ids, Object.fromEntries(range(1, 60).map((n) => [makeSignal(n).id, n])));
@@ -103,12 +103,12 @@ describe('sqlite journal: the signal id index (id-index.ts)', () => {
       let j = openSqliteJournal({ path, idIndex: { ...quick, thread: false } });
       await appendAll(j, range(1, 70));
       // Merged on this thread right after the commit that crossed mergeCount.
-      assert.deepEqual(j.idIndexStats(), { waiting: 0, merges: 1, mergedThrough: 70 });
+      assert.deepEqual(j.idIndexStats(), { waiting: 0, merges: 1, mergedThrough: 70, failures: 0 });
       await appendAll(j, range(71, 80));
       await j.close();
       j = openSqliteJournal({ path, idIndex: quick });
       try {
-        assert.deepEqual(j.idIndexStats(), { waiting: 10, merges: 0, mergedThrough: 70 });
+        assert.deepEqual(j.idIndexStats(), { waiting: 10, merges: 0, mergedThrough: 70, failures: 0 });
         await assertAllDuplicates(j, range(1, 80));
         assert.equal((await appendAll(j, [81]))[0]!.status, 'accepted');
       } finally {
@@ -205,6 +205,32 @@ describe('sqlite journal: the signal id index (id-index.ts)', () => {
           { status: 'accepted', id: makeSignal(3).id, seq: 3 },
         ]);
       } finally {
+        await j.close();
+      }
+    }),
+  );
+
+  test(
+    'merges that fail (on the thread, then on the event loop) lose nothing: ids stay in memory, and a later merge takes them',
+    withDir(async (dir) => {
+      const path = join(dir, 'journal.db');
+      const j = openSqliteJournal({ path, idIndex: { mergeCount: 20, mergeIntervalMs: 60_000 } });
+      const index = new Database(path + ID_INDEX_SUFFIX);
+      try {
+        index.exec("CREATE TRIGGER test_fail BEFORE INSERT ON ids BEGIN SELECT RAISE(ABORT, 'simulated index failure'); END");
+        await appendAll(j, range(1, 25));
+        // The thread's merge fails, the index falls back to merging here; that fails too.
+        await until('both failures', () => j.idIndexStats().failures >= 2);
+        assert.equal(j.idIndexStats().merges, 0);
+        assert.equal(j.idIndexStats().waiting, 25);
+        await assertAllDuplicates(j, range(1, 25));
+        index.exec('DROP TRIGGER test_fail');
+        await appendAll(j, range(26, 50));
+        assert.deepEqual({ ...j.idIndexStats(), failures: 0 }, { waiting: 0, merges: 1, mergedThrough: 50, failures: 0 });
+        assert.equal(Object.keys(filed(path).ids).length, 50);
+        await assertAllDuplicates(j, range(1, 50));
+      } finally {
+        index.close();
         await j.close();
       }
     }),

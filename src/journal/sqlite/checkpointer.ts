@@ -15,6 +15,10 @@
  * falls behind or is gone: then the WAL is checkpointed the old way, never left to grow.
  * Durability is SQLite's: a checkpoint is crash-safe whoever runs it.
  *
+ * The same thread merges the signal id index (id-index.ts) when the index asks: one
+ * thread instead of two keeps ~8 MB of memory (a worker thread's own heap and loop), and
+ * its connection to the journal reads the rows to merge.
+ *
  * The thread's code is plain JavaScript evaluated from a string: it must load without
  * the TypeScript loader the service runs under.
  */
@@ -34,9 +38,45 @@ try {
 } catch (err) {
   parentPort.postMessage({ error: String(err && err.message) });
 }
+// The id index's merges (id-index.ts): opened on the first one.
+let merge;
+function merging(m) {
+  if (merge) return merge;
+  const sql = m.sql;
+  const ids = new Database(m.idsPath, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
+  ids.pragma('synchronous = NORMAL');
+  ids.pragma(m.cachePragma);
+  const range = db.prepare(sql.range).raw();
+  const insert = ids.prepare(sql.insert);
+  const getMerged = ids.prepare(sql.getMerged).pluck();
+  const setMerged = ids.prepare(sql.setMerged);
+  merge = {
+    ids,
+    run: ids.transaction((through) => {
+      const from = Number(getMerged.get() ?? 0);
+      if (through <= from) return;
+      const rows = range.all(from, through);
+      rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      for (const r of rows) insert.run(r[0], r[1]);
+      setMerged.run(String(through));
+    }),
+  };
+  return merge;
+}
 const closed = new Int32Array(workerData.closed);
 parentPort.on('message', (m) => {
+  if (m && m.merge !== undefined) {
+    try {
+      if (!db) throw new Error('the thread has no connection to the journal');
+      merging(m).run.immediate(m.merge);
+      parentPort.postMessage({ merged: m.merge });
+    } catch (err) {
+      parentPort.postMessage({ mergeError: String(err && err.message) });
+    }
+    return;
+  }
   if (m === 'close') {
+    try { if (merge) merge.ids.close(); } catch {}
     try { if (db) db.close(); } catch {}
     Atomics.store(closed, 0, 1);
     Atomics.notify(closed, 0);
@@ -71,12 +111,38 @@ export interface CheckpointerOptions {
   onFailure(): void;
 }
 
+interface ThreadMessage {
+  done?: boolean;
+  error?: string;
+  busy?: number;
+  log?: number;
+  checkpointed?: number;
+  merged?: number;
+  mergeError?: string;
+}
+
 /** What `PRAGMA wal_checkpoint(PASSIVE)` answered. */
 export interface CheckpointResult {
   /** Another connection held a lock it needed; it copied what it could. */
   busy: boolean;
   walFrames: number;
   copiedFrames: number;
+}
+
+/** What the thread needs to merge the id index, and whom it tells (id-index.ts). */
+export interface MergeClient {
+  idsPath: string;
+  sql: { range: string; insert: string; getMerged: string; setMerged: string };
+  cachePragma: string;
+  merged(through: number): void;
+  /** The merge did not happen (it failed, or the thread is gone): the index merges on its own. */
+  mergeFailed(err: unknown): void;
+}
+
+/** Runs merges on the thread. */
+export interface MergeRunner {
+  /** Posts a merge of everything through `through`; false when the thread is gone. */
+  merge(through: number): boolean;
 }
 
 export class Checkpointer {
@@ -92,6 +158,8 @@ export class Checkpointer {
   private readonly closedFlag = new Int32Array(new SharedArrayBuffer(4));
   private checkpoints = 0;
   private lastResult: CheckpointResult | undefined;
+  private mergeClient: MergeClient | undefined;
+  private mergeInFlight = false;
 
   constructor(private readonly options: CheckpointerOptions) {
     this.intervalMs = options.intervalMs ?? 200;
@@ -109,7 +177,13 @@ export class Checkpointer {
       stdout: false,
       stderr: false,
     });
-    this.worker.on('message', (m: { done?: boolean; error?: string; closed?: boolean; busy?: number; log?: number; checkpointed?: number }) => {
+    this.worker.on('message', (m: ThreadMessage) => {
+      if (m.merged !== undefined || m.mergeError !== undefined) {
+        this.mergeInFlight = false;
+        if (m.merged !== undefined) this.mergeClient?.merged(m.merged);
+        else this.mergeClient?.mergeFailed(new Error(m.mergeError));
+        return;
+      }
       if (m.error !== undefined) return this.fail(new Error(m.error));
       if (!m.done) return;
       this.running = false;
@@ -131,6 +205,19 @@ export class Checkpointer {
     if (this.failed || this.closing) return;
     this.dirty = true;
     if (!this.running && !this.timer) this.schedule();
+  }
+
+  /** The id index's merges run on this thread too, one at a time between checkpoints. */
+  mergesFor(client: MergeClient): MergeRunner {
+    this.mergeClient = client;
+    return {
+      merge: (through) => {
+        if (this.failed || this.closing) return false;
+        this.mergeInFlight = true;
+        this.worker.postMessage({ merge: through, idsPath: client.idsPath, sql: client.sql, cachePragma: client.cachePragma });
+        return true;
+      },
+    };
   }
 
   /** Checkpoints run so far, and what the latest one did (for tests and stats). */
@@ -189,6 +276,10 @@ export class Checkpointer {
     this.timer = undefined;
     this.options.logger.warn({ err }, 'WAL checkpoint thread failed; the journal checkpoints on its own');
     this.options.onFailure();
+    if (this.mergeInFlight) {
+      this.mergeInFlight = false;
+      this.mergeClient?.mergeFailed(err);
+    }
     void this.worker.terminate();
   }
 }

@@ -4,13 +4,15 @@
  * Why: a signal id is a hash, so a B-tree index on it takes every insert to a random leaf
  * page, and every commit writes each page it dirtied to the WAL, fsyncs it, and later
  * checkpoints it into the database file at another random place. With the id's UNIQUE
- * index in `signals`, an append of 30 webhooks wrote 54 pages, 37 of them that index's
- * (bench/journal-batches.ts counts), and the fsyncs queued behind those checkpoint writes
- * made the tail of the ack latency. Writing the index at the worker's claim instead
- * (measured too) moved the pages but not the disk traffic, and the tail stayed.
+ * index in `signals`, a commit of 30 appends to a journal of 50k signals wrote 54 pages
+ * to the WAL, 17 without that index; the service wrote 11 KB per acknowledged webhook,
+ * 6 KB without; and the fsyncs queued behind those writes made the tail of the ack
+ * latency (numbers and commands in the README's performance section). Writing the index
+ * at the worker's claim instead moved the pages but not the disk traffic: the tail stayed.
  *
  * How: the ids of the newest signals live in memory (`recent`, id → seq). Every few
- * seconds, or every few thousand signals, a thread merges them, sorted, into a file of
+ * seconds, or every few thousand signals, the journal's background thread (the one that
+ * checkpoints, checkpointer.ts) merges them, sorted, into a file of
  * their own (`<journal>-ids`) in one transaction: thousands of ids then share each leaf
  * page they land on, instead of one page each. Lookups ask `recent` first, then that file.
  *
@@ -22,12 +24,11 @@
  * seq carries the id. Another process appending to the same journal is caught up with
  * (`catchUp`) inside each appending transaction, under the journal's write lock.
  */
-import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { JournalLogger } from '../types.ts';
+import type { MergeClient, MergeRunner } from './checkpointer.ts';
 
 /** The index's file is the journal's path plus this. */
 export const ID_INDEX_SUFFIX = '-ids';
@@ -35,12 +36,19 @@ export const ID_INDEX_SUFFIX = '-ids';
 /** When ids are merged into the file; see IdIndexTuning. */
 const DEFAULTS: Required<IdIndexTuning> = { thread: true, mergeCount: 8192, mergeIntervalMs: 2000, openChunk: 50_000 };
 
+/**
+ * 512 KiB of page cache per connection to the index (this one, the thread's): a merge
+ * reads each page it lands on once, and a lookup's few pages come from the OS's cache a
+ * syscall away. SQLite's 2 MiB default is memory the service's budget has no room for.
+ */
+const CACHE_PRAGMA = 'cache_size = -512';
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
-/** The SQL both the thread and the main thread's merge run: one source for both. */
+/** The SQL of a merge, on the thread (checkpointer.ts) or here: one source for both. */
 const SQL = {
   range: 'SELECT id, seq FROM signals WHERE seq > ? AND seq <= ?',
   insert: 'INSERT OR REPLACE INTO ids (id, seq) VALUES (?, ?)',
@@ -48,57 +56,8 @@ const SQL = {
   setMerged: "INSERT OR REPLACE INTO meta (key, value) VALUES ('merged_through', ?)",
 };
 
-/**
- * The thread: plain JavaScript evaluated from a string, so it loads without the TypeScript
- * loader the service may run under (as checkpointer.ts). Each message merges the journal's
- * rows (merged_through, through] into the index, sorted by id, in one transaction.
- */
-const THREAD_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const sql = workerData.sql;
-let journal, ids, merge;
-try {
-  journal = new Database(workerData.journalPath, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
-  ids = new Database(workerData.idsPath, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
-  ids.pragma('synchronous = NORMAL');
-  const range = journal.prepare(sql.range);
-  const insert = ids.prepare(sql.insert);
-  const getMerged = ids.prepare(sql.getMerged).pluck();
-  const setMerged = ids.prepare(sql.setMerged);
-  merge = ids.transaction((through) => {
-    const from = Number(getMerged.get() ?? 0);
-    if (through <= from) return;
-    const rows = range.all(from, through);
-    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const r of rows) insert.run(r.id, r.seq);
-    setMerged.run(String(through));
-  });
-} catch (err) {
-  parentPort.postMessage({ error: String(err && err.message) });
-}
-const closed = new Int32Array(workerData.closed);
-parentPort.on('message', (m) => {
-  if (m === 'close') {
-    try { if (journal) journal.close(); } catch {}
-    try { if (ids) ids.close(); } catch {}
-    Atomics.store(closed, 0, 1);
-    Atomics.notify(closed, 0);
-    parentPort.close();
-    return;
-  }
-  if (!merge) return;
-  try {
-    merge.immediate(m.through);
-    parentPort.postMessage({ merged: m.through });
-  } catch (err) {
-    parentPort.postMessage({ error: String(err && err.message) });
-  }
-});
-`;
-
 export interface IdIndexTuning {
-  /** Merge on a thread (default); false merges on the journal's thread, inside its commits' turn. */
+  /** Merge on the journal's background thread when it has one (default); false merges on the event loop. */
   thread?: boolean;
   /** Merge once this many ids wait in memory (default 8192: about a second at full load, a few hundred KB)… */
   mergeCount?: number;
@@ -114,11 +73,8 @@ export interface IdIndexOptions extends IdIndexTuning {
   journalPath: string;
   busyTimeoutMs: number;
   logger: JournalLogger;
-}
-
-interface ThreadMessage {
-  merged?: number;
-  error?: string;
+  /** The background thread (checkpointer.ts), given what to merge; absent: merges run here. */
+  runner?: (client: MergeClient) => MergeRunner;
 }
 
 export class IdIndex {
@@ -134,10 +90,10 @@ export class IdIndex {
   private merging = false;
   private oldestWaitingSince: number | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private worker: Worker | undefined;
-  private readonly closedFlag = new Int32Array(new SharedArrayBuffer(4));
+  private runner: MergeRunner | undefined;
   private closing = false;
   private merges = 0;
+  private failures = 0;
   private readonly tuning: Required<IdIndexTuning>;
 
   constructor(options: IdIndexOptions) {
@@ -170,7 +126,7 @@ export class IdIndex {
       for (const r of this.s.range.all(this.mergedThrough, max) as { id: string; seq: number }[]) this.recent.set(r.id, r.seq);
       this.knownMax = max;
       if (this.recent.size > 0) this.oldestWaitingSince = Date.now();
-      if (this.tuning.thread) this.worker = this.startThread(options.journalPath, path, options.busyTimeoutMs);
+      if (this.tuning.thread && options.runner) this.runner = options.runner(this.client(path));
     } catch (err) {
       this.db.close();
       throw err;
@@ -215,23 +171,16 @@ export class IdIndex {
   }
 
   /** Ids held in memory, merges done (for tests and stats). */
-  get stats(): { waiting: number; merges: number; mergedThrough: number } {
-    return { waiting: this.recent.size, merges: this.merges, mergedThrough: this.mergedThrough };
+  get stats(): { waiting: number; merges: number; mergedThrough: number; failures: number } {
+    return { waiting: this.recent.size, merges: this.merges, mergedThrough: this.mergedThrough, failures: this.failures };
   }
 
-  /** Synchronous, like the journal's close: a merge in progress commits or rolls back, either is safe. */
-  close(timeoutMs = 5000): void {
+  /** Before the thread closes (a merge in progress there commits or rolls back: either is safe). */
+  close(): void {
     if (this.closing) return;
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.worker) {
-      this.worker.postMessage('close');
-      if (Atomics.wait(this.closedFlag, 0, 0, timeoutMs) === 'timed-out') {
-        this.logger.warn({ timeoutMs }, 'signal id index thread did not close in time; terminating it');
-        void this.worker.terminate();
-      }
-    }
     try {
       this.db.close();
     } catch (err) {
@@ -268,12 +217,18 @@ export class IdIndex {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const through = this.knownMax;
-    if (!this.worker) {
-      this.mergeHere(through);
+    if (this.runner?.merge(through)) {
+      this.merging = true;
       return;
     }
-    this.merging = true;
-    this.worker.postMessage({ through });
+    try {
+      this.mergeHere(through);
+    } catch (err) {
+      // Nothing is lost: the ids stay in memory, and the next merge takes them along.
+      this.failures++;
+      this.oldestWaitingSince = Date.now();
+      this.logger.error({ err, waiting: this.recent.size }, 'merging the signal id index failed; its ids stay in memory until a merge succeeds');
+    }
   }
 
   /** The thread's merge, on this thread: at open, and when there is no thread. */
@@ -297,46 +252,26 @@ export class IdIndex {
     this.oldestWaitingSince = this.recent.size > 0 ? Date.now() : undefined;
   }
 
-  private startThread(journalPath: string, idsPath: string, busyTimeoutMs: number): Worker {
-    const worker = new Worker(THREAD_SOURCE, {
-      eval: true,
-      workerData: {
-        journalPath,
-        idsPath,
-        busyTimeoutMs,
-        sql: SQL,
-        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-        closed: this.closedFlag.buffer,
+  /** What the thread needs, and its answers. */
+  private client(idsPath: string): MergeClient {
+    return {
+      idsPath,
+      sql: SQL,
+      cachePragma: CACHE_PRAGMA,
+      merged: (through) => {
+        this.merging = false;
+        this.merged(through);
+        this.committed(0);
       },
-      // A few thousand rows per merge: a small heap keeps the service's memory down.
-      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
-      stdout: false,
-      stderr: false,
-    });
-    worker.on('message', (m: ThreadMessage) => {
-      if (m.error !== undefined) return this.threadFailed(new Error(m.error));
-      if (m.merged === undefined) return;
-      this.merging = false;
-      this.merged(m.merged);
-      this.committed(0);
-    });
-    worker.on('error', (err) => this.threadFailed(err));
-    worker.on('exit', (code) => {
-      if (!this.closing) this.threadFailed(new Error(`signal id index thread exited with code ${code}`));
-    });
-    worker.unref();
-    return worker;
-  }
-
-  /** Without the thread, merges run on the journal's thread: slower commits now and then, nothing lost. */
-  private threadFailed(err: unknown): void {
-    const worker = this.worker;
-    if (!worker) return;
-    this.worker = undefined;
-    this.merging = false;
-    this.logger.warn({ err }, 'signal id index thread failed; merging on the main thread');
-    void worker.terminate();
-    if (!this.closing) this.committed(0);
+      // Without the thread, merges run on the journal's thread: slower commits now and then, nothing lost.
+      mergeFailed: (err) => {
+        this.merging = false;
+        this.failures++;
+        this.runner = undefined;
+        this.logger.warn({ err }, 'merging the signal id index on the background thread failed; merging on the main thread');
+        if (!this.closing) this.committed(0);
+      },
+    };
   }
 }
 
@@ -349,6 +284,7 @@ function openIndexFile(path: string, busyTimeoutMs: number, logger: JournalLogge
       db.pragma('journal_mode = WAL');
       // Derived data: a commit a power cut takes is merged again from the journal at open.
       db.pragma('synchronous = NORMAL');
+      db.pragma(CACHE_PRAGMA);
       db.exec(SCHEMA);
       return db;
     } catch (err) {

@@ -59,7 +59,7 @@ import {
   type QueueHead,
 } from '../common.ts';
 import { GroupCommit } from '../group-commit.ts';
-import { Checkpointer } from './checkpointer.ts';
+import { Checkpointer, type MergeClient } from './checkpointer.ts';
 import { IdIndex, type IdIndexTuning } from './id-index.ts';
 import { openStateConnection } from './connection.ts';
 import { silentLogger, type JournalLogger, type JournalStats, type JournalStore, type SignalEvent, type SignalEventType } from '../types.ts';
@@ -181,7 +181,6 @@ export class SqliteJournal implements JournalStore {
       this.db = db;
       this.s = this.prepareStatements();
       this.tx = this.transactions();
-      this.ids = new IdIndex({ journal: db, journalPath: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000, logger: this.logger, ...options.idIndex });
     } catch (err) {
       db.close();
       if (err instanceof HedgehookError) throw err;
@@ -199,6 +198,22 @@ export class SqliteJournal implements JournalStore {
           if (main.open) main.pragma(`wal_autocheckpoint = ${WAL_DEFAULT_CHECKPOINT_PAGES}`);
         },
       });
+    }
+    const checkpointer = this.checkpointer;
+    try {
+      this.ids = new IdIndex({
+        journal: this.db,
+        journalPath: options.path,
+        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+        logger: this.logger,
+        ...options.idIndex,
+        ...(checkpointer ? { runner: (client: MergeClient) => checkpointer.mergesFor(client) } : {}),
+      });
+    } catch (err) {
+      checkpointer?.close();
+      this.db.close();
+      if (err instanceof HedgehookError) throw err;
+      throw unavailable(`cannot open the signal id index of ${options.path}`, err);
     }
     this.listeners = new WorkListeners(this.logger);
     this.writes = new GroupCommit<WriteOp, unknown>({
@@ -698,7 +713,7 @@ export class SqliteJournal implements JournalStore {
   }
 
   /** Signal ids held in memory until merged, merges done, merged up to which seq (id-index.ts). */
-  idIndexStats(): { waiting: number; merges: number; mergedThrough: number } {
+  idIndexStats(): IdIndex['stats'] {
     return this.ids.stats;
   }
 
