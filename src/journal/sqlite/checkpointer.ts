@@ -46,7 +46,7 @@ function merging(m) {
   const ids = new Database(m.idsPath, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
   ids.pragma('synchronous = NORMAL');
   ids.pragma(m.cachePragma);
-  const range = db.prepare(sql.range).raw();
+  const sorted = db.prepare(sql.sorted).raw();
   const insert = ids.prepare(sql.insert);
   const getMerged = ids.prepare(sql.getMerged).pluck();
   const setMerged = ids.prepare(sql.setMerged);
@@ -55,9 +55,7 @@ function merging(m) {
     run: ids.transaction((through) => {
       const from = Number(getMerged.get() ?? 0);
       if (through <= from) return;
-      const rows = range.all(from, through);
-      rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      for (const r of rows) insert.run(r[0], r[1]);
+      for (const r of sorted.iterate(from, through)) insert.run(r[0], r[1]);
       setMerged.run(String(through));
     }),
   };
@@ -132,7 +130,7 @@ export interface CheckpointResult {
 /** What the thread needs to merge the id index, and whom it tells (id-index.ts). */
 export interface MergeClient {
   idsPath: string;
-  sql: { range: string; insert: string; getMerged: string; setMerged: string };
+  sql: { sorted: string; insert: string; getMerged: string; setMerged: string };
   cachePragma: string;
   merged(through: number): void;
   /** The merge did not happen (it failed, or the thread is gone): the index merges on its own. */
