@@ -48,7 +48,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
-/** The SQL of a merge, on the thread (checkpointer.ts) or here: one source for both. */
+/** The index's SQL, shared with the thread that merges (checkpointer.ts): one source for both. */
 const SQL = {
   range: 'SELECT id, seq FROM signals WHERE seq > ? AND seq <= ?',
   /** SQLite sorts (in C, in its own bounded memory): no JavaScript array of thousands of rows. */
