@@ -258,8 +258,7 @@ export class SqliteJournal implements JournalStore {
       // Positional parameters: binding eleven named ones by property lookup cost a third more.
       insertSignal: db.prepare(
         `INSERT INTO signals (id, source, dedup_key, received_at, remote_addr, headers, body, payload, account, symbol, partition_key, state, attempts, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0, ?)
-         ON CONFLICT DO NOTHING`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0, ?)`,
       ),
       signalAt: db.prepare('SELECT id, source, dedup_key AS dedupKey FROM signals WHERE seq = ?'),
       enqueue: db.prepare('INSERT INTO queue (seq, partition_key, not_before) VALUES (?, ?, ?)'),
@@ -338,7 +337,6 @@ export class SqliteJournal implements JournalStore {
         item.partitionKey,
         item.receivedAt,
       );
-      if (r.changes !== 1) throw new HedgehookError('HH_ERR_INTERNAL', `signal id ${item.id} is already used by another delivery`);
       const seq = Number(r.lastInsertRowid);
       s.enqueue.run(seq, item.partitionKey, 0);
       s.event.run(seq, 'received', item.receivedAt, null);
