@@ -130,6 +130,32 @@ function signalIndexes(db: Db): { columns: string[]; unique: boolean }[] {
 
 const signalsSql = (db: Db) => db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'signals'`).pluck().get() as string;
 
+/** Rewrites a table's stored CREATE text as a hand-edited schema would have it (same rows, other text). */
+function editStoredSchema(db: Db, table: string, sql: string): void {
+  db.unsafeMode(true);
+  try {
+    db.pragma('writable_schema = ON');
+    db.prepare(`UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?`).run(sql, table);
+    db.pragma(`schema_version = ${Number(db.pragma('schema_version', { simple: true })) + 1}`);
+  } finally {
+    db.pragma('writable_schema = OFF');
+    db.unsafeMode(false);
+  }
+}
+
+/**
+ * Migrating `db` to the latest version is refused with a non-retryable error matching
+ * `message`, and leaves it as it was: its version, foreign keys on, every row, no staging table.
+ */
+function assertRefused(db: Db, opts: { message: RegExp; version: number; table: string }): void {
+  const before = snapshot(db);
+  assert.throws(() => migrate(db, MIGRATIONS, silentLogger), (err: unknown) => err instanceof HedgehookError && !err.retryable && opts.message.test(err.message));
+  assert.equal(db.pragma('user_version', { simple: true }), opts.version);
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+  assert.deepEqual(snapshot(db), before);
+  assert.equal(db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = ?`).pluck().get(`${opts.table}_new`), 0);
+}
+
 describe('sqlite journal migration 005 (no UNIQUE (source, dedup_key))', () => {
   test(
     'a version-4 journal: every row kept, columns and CHECK as stored, only the unique index on id left, foreign keys intact and on again',
@@ -227,11 +253,7 @@ describe('sqlite journal migration 005 (no UNIQUE (source, dedup_key))', () => {
       for (const statement of extras) db.exec(statement);
       const sql = signalsSql(db);
       const orChain = sql.match(/state = 'received'[^)]*/)![0];
-      db.unsafeMode(true);
-      db.pragma('writable_schema = ON');
-      db.prepare(`UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'signals'`).run(sql.replace(orChain, inList));
-      db.pragma(`schema_version = ${Number(db.pragma('schema_version', { simple: true })) + 1}`);
-      db.pragma('writable_schema = OFF');
+      editStoredSchema(db, 'signals', sql.replace(orChain, inList));
       db.close();
 
       await openSqliteJournal({ path, checkpointThread: false }).close();
@@ -259,17 +281,9 @@ describe('sqlite journal migration 005 (no UNIQUE (source, dedup_key))', () => {
       const m001 = MIGRATIONS[0]!;
       const edited: Migration = { ...m001, up: (m001.up as string).replace('UNIQUE (source, dedup_key)', 'UNIQUE (dedup_key, source)') };
       buildVersion4(path, [edited, ...V4.slice(1)]);
-      const before = read(path, snapshot);
       const db = open(path);
       try {
-        assert.throws(
-          () => migrate(db, MIGRATIONS, silentLogger),
-          (err: unknown) => err instanceof HedgehookError && !err.retryable && /migration 005.*UNIQUE \(source, dedup_key\).*found 0/.test(err.message),
-        );
-        assert.equal(db.pragma('user_version', { simple: true }), 4);
-        assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
-        assert.deepEqual(snapshot(db), before);
-        assert.equal(db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'signals_new'`).pluck().get(), 0);
+        assertRefused(db, { message: /migration 005.*UNIQUE \(source, dedup_key\).*found 0/, version: 4, table: 'signals' });
       } finally {
         db.close();
       }
@@ -339,15 +353,7 @@ describe('sqlite journal migration 006 (signal_events without AUTOINCREMENT)', (
       const db = open(path);
       try {
         migrate(db, MIGRATIONS.slice(0, 5), silentLogger);
-        const before = snapshot(db);
-        assert.throws(
-          () => migrate(db, MIGRATIONS, silentLogger),
-          (err: unknown) => err instanceof HedgehookError && !err.retryable && /migration 006.*AUTOINCREMENT.*found 0/.test(err.message),
-        );
-        assert.equal(db.pragma('user_version', { simple: true }), 5);
-        assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
-        assert.deepEqual(snapshot(db), before);
-        assert.equal(db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'signal_events_new'`).pluck().get(), 0);
+        assertRefused(db, { message: /migration 006.*AUTOINCREMENT.*found 0/, version: 5, table: 'signal_events' });
       } finally {
         db.close();
       }
@@ -483,21 +489,9 @@ describe('sqlite journal migration 007 (the id index apart)', () => {
       const db = open(path);
       try {
         migrate(db, MIGRATIONS.slice(0, 6), silentLogger);
-        // As a hand-edited schema would be: the same table, written without the keyword.
-        const sql = signalsSql(db);
-        db.unsafeMode(true);
-        db.pragma('writable_schema = ON');
-        db.prepare(`UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'signals'`).run(sql.replace(/(\bid\s+TEXT\s+NOT NULL) UNIQUE/, '$1 COLLATE BINARY UNIQUE'));
-        db.pragma(`schema_version = ${Number(db.pragma('schema_version', { simple: true })) + 1}`);
-        db.pragma('writable_schema = OFF');
-        db.unsafeMode(false);
-        const before = snapshot(db);
-        assert.throws(
-          () => migrate(db, MIGRATIONS, silentLogger),
-          (err: unknown) => err instanceof HedgehookError && !err.retryable && /migration 007.*id TEXT NOT NULL UNIQUE.*found 0/.test(err.message),
-        );
-        assert.equal(db.pragma('user_version', { simple: true }), 6);
-        assert.deepEqual(snapshot(db), before);
+        // The same uniqueness, written otherwise (as a hand-edited schema might have it).
+        editStoredSchema(db, 'signals', signalsSql(db).replace(/(\bid\s+TEXT\s+NOT NULL) UNIQUE/, '$1 COLLATE BINARY UNIQUE'));
+        assertRefused(db, { message: /migration 007.*id TEXT NOT NULL UNIQUE.*found 0/, version: 6, table: 'signals' });
       } finally {
         db.close();
       }
