@@ -5,10 +5,10 @@
  * page, and every commit writes each page it dirtied to the WAL, fsyncs it, and later
  * checkpoints it into the database file at another random place. With the id's UNIQUE
  * index in `signals`, a commit of 30 appends to a journal of 50k signals wrote 54 pages
- * to the WAL, 17 without that index; the service wrote 11 KB per acknowledged webhook,
- * 6 KB without; and the fsyncs queued behind those writes made the tail of the ack
- * latency (numbers and commands in the README's performance section). Writing the index
- * at the worker's claim instead moved the pages but not the disk traffic: the tail stayed.
+ * to the WAL, 17 without that index; the service wrote 11.1–11.8 KB per acknowledged
+ * webhook, 7.2–7.9 KB with this index (numbers and commands in the README's performance
+ * section). Writing the index at the worker's claim instead moved the pages to the
+ * worker's commits but did not lessen the disk traffic.
  *
  * How: the ids of the newest signals live in memory (`recent`, id → seq). Every few
  * seconds, or every few thousand signals, the journal's background thread (the one that
