@@ -14,7 +14,9 @@
  * seconds, or every few thousand signals, the journal's background thread (the one that
  * checkpoints, checkpointer.ts) merges them, sorted, into a file of
  * their own (`<journal>-ids`) in one transaction: thousands of ids then share each leaf
- * page they land on, instead of one page each. Lookups ask `recent` first, then that file.
+ * page they land on, instead of one page each. Lookups ask `recent` first, then a Bloom
+ * filter of the file's ids (id-filter.ts), and the file itself only when the filter says
+ * the id may be there: a new id, the usual case, is answered from memory.
  *
  * The file is derived data, never the truth: `signals` is. It records which journal it
  * indexes and up to which seq (`merged_through`, in the same transaction as the ids), and
@@ -29,6 +31,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { JournalLogger } from '../types.ts';
 import type { MergeClient, MergeRunner } from './checkpointer.ts';
+import { IdFilter } from './id-filter.ts';
 
 /** The index's file is the journal's path plus this. */
 export const ID_INDEX_SUFFIX = '-ids';
@@ -42,6 +45,9 @@ const DEFAULTS: Required<IdIndexTuning> = { thread: true, mergeCount: 4096, merg
  * syscall away. SQLite's 2 MiB default is memory the service's budget has no room for.
  */
 const CACHE_PRAGMA = 'cache_size = -512';
+
+/** Ids read into the filter per turn of the event loop at open (about 5 ms each). */
+const FILL_SLICE = 5000;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
@@ -87,8 +93,16 @@ export interface IdIndexOptions extends IdIndexTuning {
 export class IdIndex {
   /** Ids of signals after `mergedThrough`, in seq order (appends come in seq order). */
   private readonly recent = new Map<string, number>();
+  /**
+   * Every id in the file (a superset, never missing one) once `filterReady`: a new id then
+   * skips the file's lookup. Ids reach it as they are merged, and those the file held at
+   * open are read in by `fillFilter`, in slices between other work.
+   */
+  private readonly filter = new IdFilter();
+  private filterReady = false;
+  private filling: NodeJS.Immediate | undefined;
   private readonly db: Db;
-  private readonly s: { lookup: Statement; maxSeq: Statement; range: Statement; sorted: Statement; insert: Statement; getMerged: Statement; setMerged: Statement };
+  private readonly s: { lookup: Statement; slice: Statement; maxSeq: Statement; range: Statement; sorted: Statement; insert: Statement; getMerged: Statement; setMerged: Statement };
   private readonly journal: Db;
   private readonly logger: JournalLogger;
   /** The highest journal seq whose id is merged or in `recent`. */
@@ -101,6 +115,7 @@ export class IdIndex {
   private closing = false;
   private merges = 0;
   private failures = 0;
+  private readonly counts = { skipped: 0, file: 0 };
   private readonly tuning: Required<IdIndexTuning>;
 
   constructor(options: IdIndexOptions) {
@@ -116,6 +131,7 @@ export class IdIndex {
     this.db = openIndexFile(path, options.busyTimeoutMs, options.logger);
     this.s = {
       lookup: this.db.prepare('SELECT seq FROM ids WHERE id = ?').pluck(),
+      slice: this.db.prepare('SELECT id FROM ids WHERE id > ? ORDER BY id LIMIT ?').pluck(),
       maxSeq: this.journal.prepare('SELECT MAX(seq) FROM signals').pluck(),
       range: this.journal.prepare(SQL.range),
       sorted: this.journal.prepare(SQL.sorted).raw(),
@@ -135,6 +151,7 @@ export class IdIndex {
       this.knownMax = max;
       if (this.recent.size > 0) this.oldestWaitingSince = Date.now();
       if (this.tuning.thread && options.runner) this.runner = options.runner(this.client(path));
+      this.fillFilter('');
     } catch (err) {
       this.db.close();
       throw err;
@@ -145,6 +162,11 @@ export class IdIndex {
   lookup(id: string): number | undefined {
     const seq = this.recent.get(id);
     if (seq !== undefined) return seq;
+    if (this.filterReady && !this.filter.mayHave(id)) {
+      this.counts.skipped++;
+      return undefined;
+    }
+    this.counts.file++;
     const stored = this.s.lookup.get(id) as number | undefined;
     return stored === undefined ? undefined : Number(stored);
   }
@@ -183,12 +205,19 @@ export class IdIndex {
     return { waiting: this.recent.size, merges: this.merges, mergedThrough: this.mergedThrough, failures: this.failures };
   }
 
+  /** Lookups past `recent`: answered by the filter alone (`skipped`), or asked of the file. */
+  get lookups(): { skipped: number; file: number; filterIds: number; filterBytes: number } {
+    return { ...this.counts, filterIds: this.filter.size, filterBytes: this.filter.bytes };
+  }
+
   /** Before the thread closes (a merge in progress there commits or rolls back: either is safe). */
   close(): void {
     if (this.closing) return;
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.filling) clearImmediate(this.filling);
+    this.filling = undefined;
     try {
       this.db.close();
     } catch (err) {
@@ -210,6 +239,36 @@ export class IdIndex {
       this.s.setMerged.run('0');
     }).immediate();
     return 0;
+  }
+
+  /**
+   * Reads the file's ids into the filter, FILL_SLICE at a time in key order, each slice in
+   * its own turn of the event loop: about 0.9 s per million ids in all (measured), which a
+   * start-up should not wait for, and which must not hold up webhooks in one piece.
+   */
+  private fillFilter(after: string): void {
+    let last: string | undefined;
+    let n = 0;
+    try {
+      for (const id of this.s.slice.iterate(after, FILL_SLICE) as IterableIterator<string>) {
+        this.filter.add(id);
+        last = id;
+        n++;
+      }
+    } catch (err) {
+      // Lookups keep asking the file: slower, never wrong.
+      this.logger.error({ err }, 'reading the signal id index into memory failed; lookups use the file');
+      return;
+    }
+    if (n < FILL_SLICE) {
+      this.filterReady = true;
+      return;
+    }
+    this.filling = setImmediate(() => {
+      this.filling = undefined;
+      if (!this.closing) this.fillFilter(last!);
+    });
+    this.filling.unref();
   }
 
   private armTimer(): NodeJS.Timeout {
@@ -254,7 +313,11 @@ export class IdIndex {
   private merged(through: number): void {
     this.merges++;
     if (through > this.mergedThrough) this.mergedThrough = through;
-    for (const [id, seq] of this.recent) if (seq <= through) this.recent.delete(id);
+    for (const [id, seq] of this.recent) {
+      if (seq > through) continue;
+      this.filter.add(id);
+      this.recent.delete(id);
+    }
     this.oldestWaitingSince = this.recent.size > 0 ? Date.now() : undefined;
   }
 

@@ -715,6 +715,11 @@ export class SqliteJournal implements JournalStore {
     return this.ids.stats;
   }
 
+  /** How the id index's lookups were answered (tests and benchmarks). */
+  idLookupStats(): IdIndex['lookups'] {
+    return this.ids.lookups;
+  }
+
   // -- SignalQueue ---------------------------------------------------------------------
 
   async claim(max: number, now: number): Promise<Delivery[]> {
