@@ -385,6 +385,43 @@ describe('sqlite journal', () => {
   );
 
   test(
+    'every commit runs at its fsync level from the first on: acks at `synchronous`, worker-only batches at `processingSynchronous`',
+    withFile(async (path) => {
+      // What SQLite will do at the next COMMIT on the journal's own connection: 2 fsyncs the WAL, 1 does not.
+      const levelOf = (j: SqliteJournal) => (j as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true });
+      const FULL = 2;
+      const NORMAL = 1;
+      let j = openSqliteJournal({ path });
+      try {
+        await j.append(makeSignal(1));
+        assert.equal(levelOf(j), FULL, 'the first append');
+        const [d1] = await j.claim(1, T0);
+        assert.equal(levelOf(j), NORMAL, 'a claim alone');
+        await j.append(makeSignal(2));
+        assert.equal(levelOf(j), FULL, 'an append after a claim');
+        await j.settle(d1!, { state: 'skipped', reason: 'test' }, T0);
+        assert.equal(levelOf(j), NORMAL, 'a settle alone');
+        // An append in the same batch as the worker's write makes the whole batch durable.
+        const [, d2] = await Promise.all([j.append(makeSignal(3)), j.claim(1, T0)]);
+        assert.ok(d2);
+        assert.equal(levelOf(j), FULL, 'an append batched with a claim');
+        await j.close();
+        j = openSqliteJournal({ path, synchronous: 'normal' });
+        await j.append(makeSignal(4));
+        assert.equal(levelOf(j), NORMAL, 'synchronous: normal');
+        await j.close();
+        j = openSqliteJournal({ path, processingSynchronous: 'full' });
+        await j.claim(1, T0);
+        assert.equal(levelOf(j), FULL, 'processingSynchronous: full');
+        await j.append(makeSignal(5));
+        assert.equal(levelOf(j), FULL);
+      } finally {
+        await j.close();
+      }
+    }),
+  );
+
+  test(
     'a journal that cannot be opened fails with HH_ERR_JOURNAL_UNAVAILABLE naming the path',
     withFile(async (_path, dir) => {
       const missing = join(dir, 'no', 'such', 'dir', 'journal.db');

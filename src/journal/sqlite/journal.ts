@@ -300,8 +300,6 @@ export class SqliteJournal implements JournalStore {
       ),
       events: db.prepare(EVENTS_OF_SIGNAL_SQL),
       probe: db.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'write_probe'`),
-      syncFull: db.prepare('PRAGMA synchronous = FULL'),
-      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
     };
   }
 
@@ -420,10 +418,13 @@ export class SqliteJournal implements JournalStore {
       return true;
     };
 
-    // PRAGMA synchronous is per connection and may change between transactions.
+    // PRAGMA synchronous is per connection and may change between transactions. It is never
+    // a prepared statement: SQLite applies it while compiling the statement, not when it
+    // runs, so preparing FULL and NORMAL once left the connection at NORMAL, and appends
+    // were acknowledged without an fsync until each statement happened to be compiled again.
     const durable = <T>(level: 'full' | 'normal', fn: () => T): T => {
       if (this.currentSync !== level) {
-        (level === 'full' ? s.syncFull : s.syncNormal).run();
+        this.db.exec(level === 'full' ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
         this.currentSync = level;
       }
       return fn();
