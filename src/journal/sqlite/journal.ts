@@ -29,8 +29,11 @@
  * - WAL checkpoints run on a thread of their own (checkpointer.ts), not inside a commit
  *   on the event loop.
  * - every state change of a signal and its audit event are one transaction.
- * - durability: appends (the 202 promise), replays, purges and rejections commit with
- *   the configured `synchronous` (FULL: fsync per commit). The worker's bookkeeping
+ * - durability: appends (the 202 promise), replays and purges commit with the
+ *   configured `synchronous` (FULL: fsync per commit). Rejections promise the sender
+ *   nothing, so a batch of rejections alone commits like the worker's bookkeeping below
+ *   (a flood of bad requests must not cost an fsync each); a power cut right after can
+ *   lose those audit rows, a process crash cannot. The worker's bookkeeping
  *   (claim, settle, retry, dead letter) commits with `processingSynchronous`, NORMAL by
  *   default: in WAL mode that survives a process crash, and the next FULL commit (any
  *   append) fsyncs it too; only a power cut in between can lose it, and then the signal
