@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import { signedWebhook, startServiceProcess, writeConfig } from '../test/helpers/service-process.ts';
 import { openLoop, type OpenLoopResult } from './open-loop.ts';
 import { benchDecision } from './decision.ts';
+import { benchDiskSync } from './disk-sync.ts';
 import { benchSections, sectionLines } from './sections.ts';
 
 function arg(name: string): string | undefined {
@@ -160,6 +161,9 @@ try {
       runs.push(run);
     }
   }
+  // The disk's own fsync tail, on the journal's filesystem, while nothing else runs.
+  process.stderr.write('disk: fdatasync on the data directory…\n');
+  const disk = benchDiskSync(dataDir);
   // Three interleaved rounds, as at saturation: one round's p99 rests on its fifty slowest
   // answers, and single rounds of the same build moved between 3 and 12 ms here.
   const fixedRounds: Record<'bare' | 'hedgehook', OpenLoopResult[]> = { bare: [], hedgehook: [] };
@@ -204,6 +208,7 @@ try {
     loadGeneratorCpuMsPerSecond: { bare: median(sat('bare').map((r) => r.loadGeneratorCpuMsPerSecond)), hedgehook: median(sat('hedgehook').map((r) => r.loadGeneratorCpuMsPerSecond)) },
     bareSaturationLatencyMs: { p50: median(sat('bare').map((r) => r.latencyMs.p50)), p99: median(sat('bare').map((r) => r.latencyMs.p99)) },
     fixedRate: { requestsPerSec: FIXED_RATE, connections: CONNECTIONS, hedgehook: fixed('hedgehook'), bare: fixed('bare') },
+    diskSync: disk,
     rssMb: memory.rss,
     peakRssMb: memory.peak,
     decisionMicroseconds: decision.microseconds,
@@ -233,6 +238,7 @@ try {
     ['load generator CPU during bare / hedgehook rounds (1000 = one core)', `${summary.loadGeneratorCpuMsPerSecond.bare} / ${summary.loadGeneratorCpuMsPerSecond.hedgehook} ms/s`],
     [`hedgehook ack p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns (median of 3; rounds' p99)`, `${fixed('hedgehook').latencyMs.p50} / ${fixed('hedgehook').latencyMs.p99} ms (${fixedRounds.hedgehook.map((r) => r.latencyMs.p99).join(', ')})`],
     [`bare p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns (median of 3; rounds' p99)`, `${fixed('bare').latencyMs.p50} / ${fixed('bare').latencyMs.p99} ms (${fixedRounds.bare.map((r) => r.latencyMs.p99).join(', ')})`],
+    [`disk: fdatasync of ${disk.bytesPerSync / 1024} KiB on the data directory, p50 / p99 / max (${disk.samples} syncs)`, `${disk.fdatasyncMs.p50} / ${disk.fdatasyncMs.p99} / ${disk.fdatasyncMs.max} ms`],
     ['hedgehook RSS after the runs (peak)', `${memory.rss} MB (${memory.peak} MB)`],
     [`decision stage p50 / p99, one signal (${decision.iterations} calls; goal p99 < 50 µs)`, `${decision.microseconds.p50} / ${decision.microseconds.p99} µs`],
   ];
