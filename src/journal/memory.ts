@@ -244,7 +244,7 @@ export class MemoryJournal implements JournalStore {
       row.outcome = stored;
       row.updatedAt = now;
       this.dequeue(row);
-      this.event(row.seq, 'processed', now, { state: stored.state, attempt: delivery.attempt });
+      this.event(row.seq, 'processed', now, { state: stored.state, attempt: delivery.attempt, outcome: stored });
     } finally {
       this.inFlight.release(delivery.partitionKey, delivery.seq);
     }

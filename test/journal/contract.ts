@@ -301,6 +301,27 @@ export function journalContract(adapter: Adapter | ContractAdapter): void {
           const events = await j.listEvents(d!.id);
           assert.deepEqual(events.map((e) => e.type), ['received', 'processed']);
           assert.equal(events[1]!.at, T0 + 1);
+          // The processed event carries what it recorded: the outcome, whole, as the signal shows it.
+          assert.deepEqual(events[1]!.detail, { state: 'rejected', attempt: 1, outcome: { state: 'rejected', reason: 'over the limit' } });
+          assert.deepEqual(view?.outcome, { state: 'rejected', reason: 'over the limit' });
+        }));
+
+      test('a replayed signal processed after its dead letter shows that outcome, however large, and its processed event keeps it', () =>
+        withHarness(adapter, async (_h, j) => {
+          await j.append(makeSignal(1));
+          const [d1] = await j.claim(1, T0);
+          await j.deadLetter(d1!, 'broken', { code: 'HH_ERR_INTERNAL', message: 'boom', retryable: false }, T0 + 1);
+          assert.equal((await j.getSignal(d1!.id))?.outcome, undefined, 'dead: no outcome');
+          await j.replay('all', T0 + 2);
+          const [d2] = await j.claim(1, T0 + 3);
+          const decision = { targetHedge: -30621, reasons: [{ code: 'HH_RISK_NO_CHANGE', detail: { big: 'x'.repeat(3000) } }] };
+          await j.settle(d2!, { state: 'skipped', reason: 'at target', decision } as never, T0 + 4);
+          const view = await j.getSignal(d2!.id);
+          assert.equal(view?.state, 'skipped');
+          assert.deepEqual(view?.outcome, { state: 'skipped', reason: 'at target', decision });
+          assert.deepEqual((await j.listSignals({ limit: 5 }))[0]?.outcome, view?.outcome);
+          const processed = (await j.listEvents(d2!.id)).filter((e) => e.type === 'processed');
+          assert.deepEqual(processed.map((e) => e.detail), [{ state: 'skipped', attempt: 1, outcome: { state: 'skipped', reason: 'at target', decision } }]);
         }));
 
       test('settle refuses an outcome that is not final', () =>

@@ -385,6 +385,30 @@ describe('sqlite journal', () => {
   );
 
   test(
+    'a signal settled before outcomes moved into the processed event still shows the outcome kept in its row',
+    withFile(async (path) => {
+      let j = openSqliteJournal({ path });
+      await j.append(makeSignal(1));
+      const [d] = await j.claim(1, T0);
+      await j.settle(d!, { state: 'skipped', reason: 'new' }, T0);
+      await j.close();
+      // What settle wrote until 2026-11-25: the outcome in the row, the event without it.
+      const db = new Database(path);
+      db.prepare(`UPDATE signals SET outcome = '{"state":"hedged","reason":"kept in the row"}', state = 'hedged'`).run();
+      db.prepare(`UPDATE signal_events SET detail = '{"state":"hedged","attempt":1}' WHERE type = 'processed'`).run();
+      db.close();
+      j = openSqliteJournal({ path });
+      try {
+        assert.deepEqual((await j.getSignal(d!.id))?.outcome, { state: 'hedged', reason: 'kept in the row' });
+        assert.deepEqual((await j.listSignals({ state: 'hedged' }))[0]?.outcome, { state: 'hedged', reason: 'kept in the row' });
+      } finally {
+        await j.close();
+      }
+      assert.equal(count(path, 'SELECT COUNT(*) FROM signals WHERE outcome IS NOT NULL'), 1, 'nothing rewrote the row');
+    }),
+  );
+
+  test(
     'every commit runs at its fsync level from the first on: acks at `synchronous`, worker-only batches at `processingSynchronous`',
     withFile(async (path) => {
       // What SQLite will do at the next COMMIT on the journal's own connection: 2 fsyncs the WAL, 1 does not.

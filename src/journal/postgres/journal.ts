@@ -297,7 +297,8 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
       this.checkOpen();
       assertOutcome(outcome);
       const json = toJson(outcome, 'processing outcome');
-      const detail = JSON.stringify({ state: outcome.state, attempt: delivery.attempt });
+      // As in every journal: the processed event carries the outcome it recorded.
+      const detail = `{"state":${JSON.stringify(outcome.state)},"attempt":${delivery.attempt},"outcome":${json}}`;
       const rows = await this.read<{ seq: number }>(
         'journal settle failed',
         `WITH s AS (
