@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Decimal } from '../../src/core/decimal.ts';
 import { clientOrderId } from '../../src/execution/client-order-id.ts';
+import { signalOutcomeSql } from '../../src/journal/sqlite/index.ts';
 import type { Hook } from './sender.ts';
 
 export interface Violation {
@@ -144,7 +145,7 @@ export async function reconcile(opts: { dataDir: string; url: string; hooks: rea
   try {
     // One read transaction: a consistent snapshot even while the service writes.
     const read = db.transaction(() => ({
-      signals: db.prepare('SELECT seq, id, source, dedup_key, partition_key, account, symbol, state, body, outcome FROM signals ORDER BY seq').all() as SignalRow[],
+      signals: db.prepare(`SELECT seq, id, source, dedup_key, partition_key, account, symbol, state, body, ${signalOutcomeSql()} AS outcome FROM signals ORDER BY seq`).all() as SignalRow[],
       events: db.prepare('SELECT signal_seq, seq, type FROM signal_events ORDER BY seq').all() as { signal_seq: number; seq: number; type: string }[],
       dead: db.prepare('SELECT signal_seq, signal_id, reason FROM dead_letters WHERE replayed_at IS NULL AND purged_at IS NULL').all() as { signal_seq: number; signal_id: string; reason: string }[],
       legs: db.prepare('SELECT client_order_id, signal_id, account, symbol, venue, leg, purpose, side, status, filled, average_price, error FROM order_legs ORDER BY id').all() as LegRow[],

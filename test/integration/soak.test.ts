@@ -19,6 +19,7 @@ import { reconcile } from '../../bench/soak/reconcile.ts';
 import { runSoak } from '../../bench/soak/soak.ts';
 import { freePort, startService } from '../../bench/soak/service.ts';
 import { seededRandom } from '../../src/core/random.ts';
+import { signalOutcomeSql } from '../../src/journal/sqlite/index.ts';
 import { TEST_SECRET } from '../helpers/service-process.ts';
 
 const SEED = process.env.SOAK_SEED ? Number(process.env.SOAK_SEED) : Math.floor(Math.random() * 2 ** 31);
@@ -48,7 +49,7 @@ test('soak: 30 s of webhooks, venue faults and SIGKILLs lose nothing and place n
       db.prepare("UPDATE signals SET dedup_key = 'msg_tampered' WHERE seq = ?").run(lost.seq);
       const leg = db.prepare(
         `SELECT l.id, l.filled FROM order_legs l JOIN signals s ON s.id = l.signal_id
-         WHERE s.state = 'hedged' AND json_extract(s.outcome, '$.decision.outcome') = 'hedge' AND CAST(l.filled AS REAL) > 0
+         WHERE s.state = 'hedged' AND json_extract(${signalOutcomeSql('s')}, '$.decision.outcome') = 'hedge' AND CAST(l.filled AS REAL) > 0
          ORDER BY l.id LIMIT 1`,
       ).get() as { id: number; filled: string };
       db.prepare('UPDATE order_legs SET filled = ? WHERE id = ?').run(Decimal.from(leg.filled).mul(2).toString(), leg.id);

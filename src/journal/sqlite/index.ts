@@ -1,4 +1,4 @@
-export { SqliteJournal, openSqliteJournal, type SqliteJournalOptions } from './journal.ts';
+export { SqliteJournal, openSqliteJournal, signalOutcomeSql, type SqliteJournalOptions } from './journal.ts';
 export { migrate, latestVersion, type Migration } from './migrate.ts';
 export { MIGRATIONS } from './migrations/index.ts';
 export { SqliteModelStore, type SqliteModelStoreOptions } from './model-store.ts';

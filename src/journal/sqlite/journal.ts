@@ -129,14 +129,18 @@ interface WriteOp {
 
 
 /**
- * SIGNAL_COLUMNS, with the outcome taken from the signal's latest `processed` event (where
- * settle records it) and, for signals settled before it did, from the row.
+ * SQL for a signal's outcome (JSON text, or NULL before it is settled), `table` naming the
+ * `signals` row in the query: its latest `processed` event's, where settle records it, or
+ * for signals settled before it did (2026-11-25), the row's own `outcome`. Anything that
+ * reads the file directly (the soak's reconciliation) reads outcomes through this.
  */
-const SQLITE_SIGNAL_COLUMNS = SIGNAL_COLUMNS.replace(
-  /\boutcome\b/,
-  `COALESCE((SELECT json_extract(e.detail, '$.outcome') FROM signal_events e
-             WHERE e.signal_seq = signals.seq AND e.type = 'processed' ORDER BY e.seq DESC LIMIT 1), outcome) AS outcome`,
-);
+export function signalOutcomeSql(table = 'signals'): string {
+  return `COALESCE((SELECT json_extract(e.detail, '$.outcome') FROM signal_events e
+    WHERE e.signal_seq = ${table}.seq AND e.type = 'processed' ORDER BY e.seq DESC LIMIT 1), ${table}.outcome)`;
+}
+
+/** SIGNAL_COLUMNS, the outcome read as above. */
+const SQLITE_SIGNAL_COLUMNS = SIGNAL_COLUMNS.replace(/\boutcome\b/, `${signalOutcomeSql()} AS outcome`);
 
 const EVENTS_OF_SIGNAL_SQL = 'SELECT seq, signal_seq, type, at, detail FROM signal_events WHERE signal_seq = ? ORDER BY seq';
 
