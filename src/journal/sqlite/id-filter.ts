@@ -8,8 +8,10 @@
  * for all but a fraction of ids; a "maybe" still asks the file, so the answer is exact.
  *
  * Scalable (Almeida et al., 2007): it starts small and adds a layer twice as large when
- * the newest is full, so its memory follows the index's size: 2.0–3.4 bytes per id measured from 16k to 1M random ids, with 0.04–0.27% false positives (`test/journal/id-filter.test.ts` checks the bounds).
- * It never forgets an id (no false negatives), which is what makes skipping the file safe.
+ * the newest is full, so its memory follows the index's size: 2.0–3.4 bytes per id, with
+ * 0.04–0.27% false positives, measured from 16k to 1M random ids (the README's performance
+ * section; `test/journal/id-filter.test.ts` checks looser bounds). It never forgets an id
+ * (no false negatives), which is what makes skipping the file safe.
  */
 
 /** False positives per layer; each lookup checks every layer, so the total stays under 1% up to ~8 layers. */
