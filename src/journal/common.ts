@@ -38,6 +38,15 @@ export function toJson(value: unknown, what: string): string {
   return text;
 }
 
+/**
+ * The detail of a `processed` event, as JSON text: the state, the attempt and the whole
+ * outcome it recorded. Every journal writes the same shape, so `listEvents` reads alike;
+ * `outcomeJson` is the outcome's `toJson` text, spliced in rather than parsed again.
+ */
+export function processedDetail(state: string, attempt: number, outcomeJson: string): string {
+  return `{"state":${JSON.stringify(state)},"attempt":${attempt},"outcome":${outcomeJson}}`;
+}
+
 const SETTLED_STATES: ReadonlySet<string> = new Set(['hedged', 'skipped', 'rejected']);
 
 export function assertOutcome(outcome: ProcessingOutcome): void {

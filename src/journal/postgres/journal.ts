@@ -32,6 +32,7 @@ import {
   assertOutcome,
   clampLimit,
   closedError,
+  processedDetail,
   replaySelection,
   storedError,
   toJson,
@@ -297,8 +298,7 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
       this.checkOpen();
       assertOutcome(outcome);
       const json = toJson(outcome, 'processing outcome');
-      // As in every journal: the processed event carries the outcome it recorded.
-      const detail = `{"state":${JSON.stringify(outcome.state)},"attempt":${delivery.attempt},"outcome":${json}}`;
+      const detail = processedDetail(outcome.state, delivery.attempt, json);
       const rows = await this.read<{ seq: number }>(
         'journal settle failed',
         `WITH s AS (
