@@ -354,6 +354,59 @@ describe('sqlite journal', () => {
   );
 
   test(
+    'queue heads: read once while one key drains by hand-overs, read again after an append, a release from flight or another connection’s commit',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      const other = openSqliteJournal({ path });
+      try {
+        for (const n of [1, 2, 3]) await j.append(makeSignal(n));
+        const reads = () => j.headReadStats();
+        const [d1] = await j.claim(1, T0);
+        assert.equal(d1?.seq, 1);
+        assert.deepEqual(reads(), { read: 1, reused: 0 });
+        assert.equal(await j.nextDueAt(), undefined, 'the only key is in flight');
+        assert.deepEqual(reads(), { read: 1, reused: 1 });
+
+        // Settling hands signal 2 over: its key never leaves flight, nothing to read.
+        await j.settle(d1!, { state: 'skipped', reason: 'r' }, T0);
+        const [d2] = await j.claim(1, T0);
+        assert.equal(d2?.seq, 2);
+        assert.equal(await j.nextDueAt(), undefined);
+        assert.deepEqual(reads(), { read: 1, reused: 3 });
+
+        // Another connection (the dlq CLI, another process) appends a key this one has not seen.
+        await other.append(makeSignal({ n: 4, key: 'BTC/USDT:USDT' }));
+        const [d4] = await j.claim(1, T0);
+        assert.equal(d4?.seq, 4, "the other connection's signal is claimed");
+        assert.deepEqual(reads(), { read: 2, reused: 3 });
+
+        // A retry takes signal 4's key out of flight, due later: the timer must see it.
+        await j.retry(d4!, T0 + 5_000, retryable, T0);
+        assert.equal(await j.nextDueAt(), T0 + 5_000);
+        assert.deepEqual(reads(), { read: 3, reused: 3 });
+
+        // An append of this journal's own, to a new key.
+        await j.append(makeSignal({ n: 5, key: 'ETH/USDT:USDT' }));
+        const [d5] = await j.claim(1, T0);
+        assert.equal(d5?.seq, 5);
+        assert.deepEqual(reads(), { read: 4, reused: 3 });
+
+        // Draining the first key to its end: the last settle hands nothing over, the key
+        // leaves flight with its queue empty, and signal 4 falls due at its time.
+        await j.settle(d2!, { state: 'skipped', reason: 'r' }, T0);
+        const [d3] = await j.claim(1, T0);
+        assert.equal(d3?.seq, 3);
+        await j.settle(d3!, { state: 'skipped', reason: 'r' }, T0);
+        assert.deepEqual((await j.claim(2, T0 + 5_000)).map((d) => d.seq), [4]);
+        assert.deepEqual(reads(), { read: 5, reused: 4 }, 'the key that left flight was read again, not taken from the cache');
+      } finally {
+        await other.close();
+        await j.close();
+      }
+    }),
+  );
+
+  test(
     'schema: created at the latest version with its history; a newer file is refused with a clear message',
     withFile(async (path) => {
       const j = openSqliteJournal({ path });
