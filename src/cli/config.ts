@@ -7,6 +7,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HedgehookError } from '../core/errors.ts';
+import { refitConfigSchema } from '../engine/refit-job.ts';
 import { DEFAULT_CONTEXT } from '../model/explain-context.ts';
 import { DEFAULT_FEATURE_SETTINGS, type FeatureSettings } from '../model/features.ts';
 import { DEFAULT_EWMA_SETTINGS } from '../model/volatility.ts';
@@ -146,6 +147,13 @@ export const configSchema = z.strictObject({
         z.strictObject({ kind: z.literal('linear'), fullAt: z.number().positive() }),
       ])
       .default({ kind: 'saturating', halfAt: 5 }),
+    /**
+     * The weekly refit (src/engine/refit-job.ts): from the journal's realised hedges, a
+     * candidate version is fitted and stored next to the active one.
+     */
+    refit: refitConfigSchema.prefault({}),
+    /** Activate the weekly refit's candidate when it beat the active model out of sample (off: propose only). */
+    autoPromote: z.boolean().default(false),
     /** The EWMA of the prices seen in signals (src/model/volatility.ts). */
     ewma: z.strictObject({
       lambda: z.number().gt(0).lt(1).default(DEFAULT_EWMA_SETTINGS.lambda),

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Delivery, SignalProcessor } from '../core/ports.ts';
 import { Worker } from '../engine/worker.ts';
+import { createRefitJob, type RefitJob } from '../engine/refit-job.ts';
 import { createDecisionStage } from '../engine/decision-stage.ts';
 import { createExecutionStage } from '../engine/execution-stage.ts';
 import { DecisionState, reloadKeyState, restoreDecisionState } from '../engine/decision-state.ts';
@@ -179,6 +180,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   worker.start();
+  const refit = startRefit(config, { clock, logger, stores });
   const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
 
   let stopping: Promise<void> | undefined;
@@ -194,6 +196,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         monitoring.stop();
         server.startDraining();
         await server.app.close();
+        await refit?.stop();
         await worker.stop();
         await execution.close();
         await stores.close();
@@ -201,4 +204,25 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       return stopping;
     },
   };
+}
+
+/**
+ * The weekly refit (DESIGN.md: weights re-fitted weekly from realised hedge performance),
+ * unless `model.refit.enabled` is false. It proposes; it activates only with
+ * `model.autoPromote` and a candidate that beat the active model out of sample.
+ */
+function startRefit(config: Config, deps: { clock: Clock; logger: Logger; stores: Stores }): RefitJob | undefined {
+  const { enabled, ...settings } = config.model.refit;
+  if (!enabled) return undefined;
+  const job = createRefitJob({
+    clock: deps.clock,
+    journal: deps.stores.journal,
+    orders: deps.stores.orders,
+    models: deps.stores.models,
+    settings: { ...settings, autoPromote: config.model.autoPromote },
+    logger: deps.logger,
+    pause: () => new Promise((resolve) => setImmediate(resolve)),
+  });
+  job.start();
+  return job;
 }

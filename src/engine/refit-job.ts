@@ -67,8 +67,9 @@ export const DEFAULT_REFIT_SETTINGS: Readonly<RefitSettings> = Object.freeze({
 });
 
 /**
- * `model.refit` of the configuration (the lead wires it in src/cli/config.ts; the switch
- * that allows activation is `model.autoPromote`, next to it). Every field has a default.
+ * `model.refit` of the configuration (src/cli/config.ts; the switch that allows activation
+ * is `model.autoPromote`, next to it; `serve` starts the job in src/cli/service.ts).
+ * Every field has a default.
  */
 export const refitConfigSchema = z.strictObject({
   /** Off: no weekly job (`hedgehook model fit` still works by hand). */
@@ -82,6 +83,8 @@ export const refitConfigSchema = z.strictObject({
   maintenanceMarginRate: z.number().min(0).lt(1).default(DEFAULT_REFIT_SETTINGS.maintenanceMarginRate),
   defaultFee: z.number().min(0).lt(0.01).default(DEFAULT_REFIT_SETTINGS.defaultFee),
   defaultSlippage: z.number().min(0).lt(0.01).default(DEFAULT_REFIT_SETTINGS.defaultSlippage),
+  /** After start, when a missed run is made up. */
+  catchUpDelayMs: z.number().int().min(0).default(DEFAULT_REFIT_SETTINGS.catchUpDelayMs),
 }).refine((r) => r.trainWeeks < r.historyWeeks, { message: 'trainWeeks must be fewer than historyWeeks (the rest is evaluated out of sample)', path: ['trainWeeks'] });
 
 export type RefitConfig = z.output<typeof refitConfigSchema>;
@@ -118,6 +121,12 @@ export interface RefitJobOptions {
   logger?: RefitLogger;
   /** After every run (metrics, tests). */
   onRun?(outcome: RefitOutcome): void;
+  /**
+   * Awaited between pages of the journal and of the order legs. `serve` yields to the
+   * event loop there: the SQLite journal answers synchronously, and reading weeks of
+   * signals in one go would hold every webhook's acknowledgement behind it.
+   */
+  pause?(): Promise<void>;
 }
 
 /** The first weekly run time strictly after `now`. */
@@ -287,6 +296,7 @@ export class RefitJob {
       for (const v of page) if (v.receivedAt >= since) take(v);
       if (page.length < PAGE || page[page.length - 1]!.receivedAt < since) return;
       before = page[page.length - 1]!.seq;
+      await this.options.pause?.();
     }
   }
 
@@ -298,6 +308,7 @@ export class RefitJob {
       for (const leg of page) if (leg.createdAt >= since) take(leg);
       if (page.length < PAGE || page[page.length - 1]!.createdAt < since) return;
       before = page[page.length - 1]!.id;
+      await this.options.pause?.();
     }
   }
 }

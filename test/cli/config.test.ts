@@ -109,6 +109,20 @@ test('risk, account and model sections: defaults, and one line per mistake', () 
   }
 });
 
+test('model.refit and model.autoPromote: the weekly refit on by default, proposing only; one line per mistake', () => {
+  const c = parseConfig({});
+  assert.equal(c.model.refit.enabled, true);
+  assert.equal(c.model.refit.historyWeeks, 8);
+  assert.equal(c.model.autoPromote, false);
+  assert.equal(parseConfig({ model: { refit: { enabled: false }, autoPromote: true } }).model.autoPromote, true);
+  const message = configError(() => parseConfig({ model: { refit: { historyWeeks: 4, trainWeeks: 4, weekday: 9 }, autoPromote: 'yes' } }, 'cfg.yaml'));
+  const lines = message.split('\n');
+  assert.equal(lines.length, 3, message);
+  for (const where of ['model.refit.weekday', 'model.refit.trainWeeks: trainWeeks must be fewer than historyWeeks', 'model.autoPromote']) {
+    assert.ok(lines.some((l) => l.startsWith('cfg.yaml: ') && l.includes(where)), `${where} in:\n${message}`);
+  }
+});
+
 test('the scale-out stores: PostgreSQL and NATS sections parse with their defaults; a NATS queue without PostgreSQL, or maxDeliver not above the worker\'s attempts, is one line each', () => {
   const c = parseConfig({ journal: { kind: 'postgres', url: 'postgres://hh@db:5432/hh' }, queue: { kind: 'nats', url: 'nats://nats:4222' } });
   assert.equal(c.journal.kind, 'postgres');

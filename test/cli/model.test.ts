@@ -245,3 +245,38 @@ test('halt from the CLI reaches a running service: its next signal is skipped wi
     assert.equal(await service.exited, 0, service.output());
   }
 });
+
+test('serve runs the weekly refit: a run missed while it was down is made up after start and logged; model.refit.enabled false turns it off', { timeout: 120_000 }, async () => {
+  const on = mkdtempSync(join(tmpdir(), 'hh-refit-'));
+  const service = await startServiceProcess({ dataDir: on, config: writeConfig(on, { logLevel: 'info', model: { refit: { catchUpDelayMs: 0 } } }) });
+  try {
+    const line = await waitFor(() => service.output().split('\n').find((l) => l.includes('weekly refit:')));
+    // A new journal holds no realised hedge yet: the run says so and proposes nothing.
+    assert.match(JSON.parse(line).msg, /^weekly refit: nothing proposed: 0 samples in 8 weeks, at least \d+ in the last 4 are needed$/);
+    assert.equal(((await (await get(`${service.url}/api/models`)).json()) as { models: unknown[] }).models.length, 1, 'only the default model');
+  } finally {
+    service.child.kill('SIGTERM');
+    assert.equal(await service.exited, 0, service.output());
+  }
+
+  const off = mkdtempSync(join(tmpdir(), 'hh-refit-off-'));
+  const quiet = await startServiceProcess({ dataDir: off, config: writeConfig(off, { logLevel: 'info', model: { refit: { enabled: false, catchUpDelayMs: 0 } } }) });
+  try {
+    await post(quiet.url, { symbol: 'TRXUSDT.P', action: 'update', price: 0.2412 });
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.doesNotMatch(quiet.output(), /weekly refit/);
+  } finally {
+    quiet.child.kill('SIGTERM');
+    assert.equal(await quiet.exited, 0, quiet.output());
+  }
+});
+
+async function waitFor<T>(probe: () => T | undefined, limitMs = 30_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const found = probe();
+    if (found !== undefined) return found;
+    if (Date.now() - start > limitMs) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
