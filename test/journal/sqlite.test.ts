@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { HedgehookError } from '../../src/core/errors.ts';
+import type { Delivery } from '../../src/core/ports.ts';
+import { seededRandom } from '../../src/core/random.ts';
 import { MIGRATIONS, SqliteJournal, latestVersion, openSqliteJournal } from '../../src/journal/sqlite/index.ts';
 import { migrate } from '../../src/journal/sqlite/migrate.ts';
 import { silentLogger } from '../../src/journal/types.ts';
@@ -399,6 +401,50 @@ describe('sqlite journal', () => {
         await j.settle(d3!, { state: 'skipped', reason: 'r' }, T0);
         assert.deepEqual((await j.claim(2, T0 + 5_000)).map((d) => d.seq), [4]);
         assert.deepEqual(reads(), { read: 5, reused: 4 }, 'the key that left flight was read again, not taken from the cache');
+      } finally {
+        await other.close();
+        await j.close();
+      }
+    }),
+  );
+
+  test(
+    'queue heads: after any mix of appends, claims, settles, retries, dead letters, replays and another connection’s appends, the heads claims see are the file’s',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      const other = openSqliteJournal({ path });
+      // What the file holds now, read past the journal's reuse: the same statement, fresh.
+      const internals = j as unknown as { db: Database.Database; queueHeads(): { seq: number; partitionKey: string; notBefore: number }[]; inFlight: { has(key: string): boolean } };
+      const heads = internals.db.prepare('SELECT partition_key AS partitionKey, MIN(seq) AS seq FROM queue GROUP BY partition_key');
+      const notBefore = internals.db.prepare('SELECT not_before FROM queue WHERE seq = ?').pluck();
+      const seen = (rows: { seq: number; partitionKey: string; notBefore: number }[]) =>
+        rows.filter((h) => !internals.inFlight.has(h.partitionKey)).map((h) => `${h.partitionKey}:${h.seq}@${h.notBefore}`).sort();
+      const random = seededRandom(7);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+      const keys = ['BTC/USDT:USDT', 'ETH/USDT:USDT', 'TRX/USDT:USDT'];
+      const held: Delivery[] = [];
+      let now = T0;
+      let n = 0;
+      try {
+        for (let step = 0; step < 600; step++) {
+          const op = random();
+          if (op < 0.25) await j.append(makeSignal({ n: ++n, key: pick(keys) }));
+          // Often a key of its own, whose queue this journal empties: a head it has not seen.
+          else if (op < 0.32) await other.append(makeSignal({ n: ++n, key: pick([...keys, 'SOL/USDT:USDT', 'SOL/USDT:USDT']) }));
+          else if (op < 0.52) held.push(...(await j.claim(1 + Math.floor(random() * 3), now)));
+          else if (held.length > 0 && op < 0.8) {
+            const d = held.splice(Math.floor(random() * held.length), 1)[0]!;
+            const what = random();
+            if (what < 0.7) await j.settle(d, { state: 'skipped', reason: 'fuzz' }, now);
+            else if (what < 0.9) await j.retry(d, now + Math.floor(random() * 3_000), retryable, now);
+            else await j.deadLetter(d, 'fuzz', retryable, now);
+          } else if (op < 0.85) await j.replay('all', now);
+          else now += Math.floor(random() * 2_000);
+          const fresh = (heads.all() as { seq: number; partitionKey: string }[]).map((h) => ({ ...h, notBefore: notBefore.get(h.seq) as number }));
+          assert.deepEqual(seen(internals.queueHeads()), seen(fresh), `step ${step}`);
+        }
+        const stats = j.headReadStats();
+        assert.ok(stats.reused > 0 && stats.read > 0, JSON.stringify(stats));
       } finally {
         await other.close();
         await j.close();
