@@ -92,7 +92,8 @@ export type RefitConfig = z.output<typeof refitConfigSchema>;
 export interface RefitOutcome {
   /** Clock time of the run. */
   at: number;
-  status: 'proposed' | 'promoted' | 'insufficient' | 'failed';
+  /** `stopped`: stop() was called while it read the journal; nothing was stored. */
+  status: 'proposed' | 'promoted' | 'insufficient' | 'failed' | 'stopped';
   /** The active model the candidate was compared with. */
   active?: string;
   /** The proposed version (proposed or promoted). */
@@ -142,6 +143,9 @@ const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
 const quiet: RefitLogger = { info() {}, warn() {} };
 
+/** Thrown between pages once stop() was called; never leaves the job. */
+const STOPPED = new Error('weekly refit stopped');
+
 export class RefitJob {
   readonly settings: RefitSettings;
   private readonly clock: Clock;
@@ -150,6 +154,7 @@ export class RefitJob {
   private cancelTimer: (() => void) | undefined;
   private cancelCatchUp: (() => void) | undefined;
   private running: Promise<RefitOutcome> | undefined;
+  private stopRequested = false;
   private next: number | undefined;
 
   constructor(options: RefitJobOptions) {
@@ -169,8 +174,13 @@ export class RefitJob {
     });
   }
 
-  /** Cancels the timers and waits for a run under way. */
+  /**
+   * Cancels the timers; a run under way ends at its next page of the journal (a service
+   * shutting down must not wait for weeks of signals to be read), a fit under way is
+   * waited for.
+   */
   async stop(): Promise<void> {
+    this.stopRequested = true;
     this.cancelTimer?.();
     this.cancelCatchUp?.();
     this.cancelTimer = this.cancelCatchUp = undefined;
@@ -185,6 +195,7 @@ export class RefitJob {
 
   /** Runs now (a run already under way is joined, not doubled). */
   run(): Promise<RefitOutcome> {
+    if (!this.running) this.stopRequested = false;
     this.running ??= this.refit().finally(() => {
       this.running = undefined;
     });
@@ -222,7 +233,8 @@ export class RefitJob {
     try {
       outcome = await this.refitAt(at);
     } catch (err) {
-      outcome = { at, status: 'failed', samples: 0, decisions: 0, prices: 0, beatsActive: false, reason: err instanceof Error ? err.message : String(err) };
+      const stopped = err === STOPPED;
+      outcome = { at, status: stopped ? 'stopped' : 'failed', samples: 0, decisions: 0, prices: 0, beatsActive: false, reason: stopped ? 'stopped with the service before it was done; nothing stored' : err instanceof Error ? err.message : String(err) };
     }
     const line = `weekly refit: ${outcome.reason}`;
     if (outcome.status === 'failed') this.log.warn({ refit: outcome }, line);
@@ -288,6 +300,11 @@ export class RefitJob {
     }
   }
 
+  private async nextPage(): Promise<void> {
+    await this.options.pause?.();
+    if (this.stopRequested) throw STOPPED;
+  }
+
   /** Signals received since `since`, newest first, a page at a time. */
   private async readSignals(since: number, take: (view: SignalView) => void): Promise<void> {
     let before: number | undefined;
@@ -296,7 +313,7 @@ export class RefitJob {
       for (const v of page) if (v.receivedAt >= since) take(v);
       if (page.length < PAGE || page[page.length - 1]!.receivedAt < since) return;
       before = page[page.length - 1]!.seq;
-      await this.options.pause?.();
+      await this.nextPage();
     }
   }
 
@@ -308,7 +325,7 @@ export class RefitJob {
       for (const leg of page) if (leg.createdAt >= since) take(leg);
       if (page.length < PAGE || page[page.length - 1]!.createdAt < since) return;
       before = page[page.length - 1]!.id;
-      await this.options.pause?.();
+      await this.nextPage();
     }
   }
 }

@@ -157,6 +157,32 @@ describe('reading the journal', () => {
     assert.equal(pauses, 4, 'after the first and second page of each, not after the last');
     assert.equal(runs, 1);
   });
+
+  it('stop() ends a run under way at its next page, storing nothing, so a service shuts down without reading on', async () => {
+    const now = MONDAY + 3 * WEEK;
+    const { journal, orders } = await journalOf(now, 15 * 60_000);
+    const models = new InMemoryModelStore(DEFAULT_MODEL);
+    let pauses = 0;
+    let stopped: Promise<void> | undefined;
+    const job = createRefitJob({
+      clock: new ManualClock(now),
+      journal,
+      orders,
+      models,
+      settings: { historyWeeks: 3, trainWeeks: 2 },
+      pause: async () => {
+        pauses++;
+        stopped ??= job.stop();
+      },
+    });
+    const out = await job.run();
+    await stopped;
+    assert.equal(out.status, 'stopped');
+    assert.equal(pauses, 1);
+    assert.equal((await models.list()).filter((m) => m.meta.createdBy === REFIT_AUTHOR).length, 0);
+    // A later run is a new one, read to its end.
+    assert.equal((await job.run()).decisions, 2_016);
+  });
 });
 
 describe('propose, and promote only when configured and better out of sample', () => {
