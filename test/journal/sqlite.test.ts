@@ -30,6 +30,20 @@ function withFile(fn: (path: string, dir: string) => Promise<void>) {
   };
 }
 
+/** A journal and a second instance on its file (as the dlq CLI or another process opens it), both closed after `fn`. */
+function withTwoInstances(fn: (j: SqliteJournal, other: SqliteJournal) => Promise<void>) {
+  return withFile(async (path) => {
+    const j = openSqliteJournal({ path });
+    const other = openSqliteJournal({ path });
+    try {
+      await fn(j, other);
+    } finally {
+      await other.close();
+      await j.close();
+    }
+  });
+}
+
 function count(path: string, sql: string, ...params: unknown[]): number {
   const db = new Database(path, { readonly: true });
   try {
@@ -357,67 +371,59 @@ describe('sqlite journal', () => {
 
   test(
     'queue heads: read once while one key drains by hand-overs, read again after an append, a release from flight or another connection’s commit',
-    withFile(async (path) => {
-      const j = openSqliteJournal({ path });
-      const other = openSqliteJournal({ path });
-      try {
-        for (const n of [1, 2, 3]) await j.append(makeSignal(n));
-        const reads = () => j.headReadStats();
-        const [d1] = await j.claim(1, T0);
-        assert.equal(d1?.seq, 1);
-        assert.deepEqual(reads(), { read: 1, reused: 0 });
-        assert.equal(await j.nextDueAt(), undefined, 'the only key is in flight');
-        assert.deepEqual(reads(), { read: 1, reused: 1 });
+    withTwoInstances(async (j, other) => {
+      for (const n of [1, 2, 3]) await j.append(makeSignal(n));
+      const reads = () => j.headReadStats();
+      const [d1] = await j.claim(1, T0);
+      assert.equal(d1?.seq, 1);
+      assert.deepEqual(reads(), { read: 1, reused: 0 });
+      assert.equal(await j.nextDueAt(), undefined, 'the only key is in flight');
+      assert.deepEqual(reads(), { read: 1, reused: 1 });
 
-        // Settling hands signal 2 over: its key never leaves flight, nothing to read.
-        await j.settle(d1!, { state: 'skipped', reason: 'r' }, T0);
-        const [d2] = await j.claim(1, T0);
-        assert.equal(d2?.seq, 2);
-        assert.equal(await j.nextDueAt(), undefined);
-        assert.deepEqual(reads(), { read: 1, reused: 3 });
+      // Settling hands signal 2 over: its key never leaves flight, nothing to read.
+      await j.settle(d1!, { state: 'skipped', reason: 'r' }, T0);
+      const [d2] = await j.claim(1, T0);
+      assert.equal(d2?.seq, 2);
+      assert.equal(await j.nextDueAt(), undefined);
+      assert.deepEqual(reads(), { read: 1, reused: 3 });
 
-        // Another connection (the dlq CLI, another process) appends a key this one has not seen.
-        await other.append(makeSignal({ n: 4, key: 'BTC/USDT:USDT' }));
-        const [d4] = await j.claim(1, T0);
-        assert.equal(d4?.seq, 4, "the other connection's signal is claimed");
-        assert.deepEqual(reads(), { read: 2, reused: 3 });
+      // Another connection (the dlq CLI, another process) appends a key this one has not seen.
+      await other.append(makeSignal({ n: 4, key: 'BTC/USDT:USDT' }));
+      const [d4] = await j.claim(1, T0);
+      assert.equal(d4?.seq, 4, "the other connection's signal is claimed");
+      assert.deepEqual(reads(), { read: 2, reused: 3 });
 
-        // A retry takes signal 4's key out of flight, due later: the timer must see it.
-        await j.retry(d4!, T0 + 5_000, retryable, T0);
-        assert.equal(await j.nextDueAt(), T0 + 5_000);
-        assert.deepEqual(reads(), { read: 3, reused: 3 });
+      // A retry takes signal 4's key out of flight, due later: the timer must see it.
+      await j.retry(d4!, T0 + 5_000, retryable, T0);
+      assert.equal(await j.nextDueAt(), T0 + 5_000);
+      assert.deepEqual(reads(), { read: 3, reused: 3 });
 
-        // An append of this journal's own, to a new key.
-        await j.append(makeSignal({ n: 5, key: 'ETH/USDT:USDT' }));
-        const [d5] = await j.claim(1, T0);
-        assert.equal(d5?.seq, 5);
-        assert.deepEqual(reads(), { read: 4, reused: 3 });
+      // An append of this journal's own, to a new key.
+      await j.append(makeSignal({ n: 5, key: 'ETH/USDT:USDT' }));
+      const [d5] = await j.claim(1, T0);
+      assert.equal(d5?.seq, 5);
+      assert.deepEqual(reads(), { read: 4, reused: 3 });
 
-        // Draining the first key to its end: the last settle hands nothing over, the key
-        // leaves flight with its queue empty, and signal 4 falls due at its time.
-        await j.settle(d2!, { state: 'skipped', reason: 'r' }, T0);
-        const [d3] = await j.claim(1, T0);
-        assert.equal(d3?.seq, 3);
-        await j.settle(d3!, { state: 'skipped', reason: 'r' }, T0);
-        assert.deepEqual((await j.claim(2, T0 + 5_000)).map((d) => d.seq), [4]);
-        assert.deepEqual(reads(), { read: 5, reused: 4 }, 'the key that left flight was read again, not taken from the cache');
-      } finally {
-        await other.close();
-        await j.close();
-      }
+      // Draining the first key to its end: the last settle hands nothing over, the key
+      // leaves flight with its queue empty, and signal 4 falls due at its time.
+      await j.settle(d2!, { state: 'skipped', reason: 'r' }, T0);
+      const [d3] = await j.claim(1, T0);
+      assert.equal(d3?.seq, 3);
+      await j.settle(d3!, { state: 'skipped', reason: 'r' }, T0);
+      assert.deepEqual((await j.claim(2, T0 + 5_000)).map((d) => d.seq), [4]);
+      assert.deepEqual(reads(), { read: 5, reused: 4 }, 'the key that left flight was read again, not taken from the cache');
     }),
   );
 
   test(
     'queue heads: after any mix of appends, claims, settles, retries, dead letters, replays and another connection’s appends, the heads claims see are the file’s',
-    withFile(async (path) => {
-      const j = openSqliteJournal({ path });
-      const other = openSqliteJournal({ path });
-      // What the file holds now, read past the journal's reuse: the same statement, fresh.
-      const internals = j as unknown as { db: Database.Database; queueHeads(): { seq: number; partitionKey: string; notBefore: number }[]; inFlight: { has(key: string): boolean } };
-      const heads = internals.db.prepare('SELECT partition_key AS partitionKey, MIN(seq) AS seq FROM queue GROUP BY partition_key');
-      const notBefore = internals.db.prepare('SELECT not_before FROM queue WHERE seq = ?').pluck();
-      const seen = (rows: { seq: number; partitionKey: string; notBefore: number }[]) =>
+    withTwoInstances(async (j, other) => {
+      type Head = { seq: number; partitionKey: string; notBefore: number };
+      const internals = j as unknown as { db: Database.Database; queueHeads(): Head[]; inFlight: { has(key: string): boolean } };
+      // What the file holds now, past the journal's reuse. SQLite takes the bare column
+      // not_before from the row that has the MIN(seq).
+      const heads = internals.db.prepare('SELECT partition_key AS partitionKey, MIN(seq) AS seq, not_before AS notBefore FROM queue GROUP BY partition_key');
+      const seen = (rows: Head[]) =>
         rows.filter((h) => !internals.inFlight.has(h.partitionKey)).map((h) => `${h.partitionKey}:${h.seq}@${h.notBefore}`).sort();
       const random = seededRandom(7);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
@@ -425,30 +431,24 @@ describe('sqlite journal', () => {
       const held: Delivery[] = [];
       let now = T0;
       let n = 0;
-      try {
-        for (let step = 0; step < 600; step++) {
-          const op = random();
-          if (op < 0.25) await j.append(makeSignal({ n: ++n, key: pick(keys) }));
-          // Often a key of its own, whose queue this journal empties: a head it has not seen.
-          else if (op < 0.32) await other.append(makeSignal({ n: ++n, key: pick([...keys, 'SOL/USDT:USDT', 'SOL/USDT:USDT']) }));
-          else if (op < 0.52) held.push(...(await j.claim(1 + Math.floor(random() * 3), now)));
-          else if (held.length > 0 && op < 0.8) {
-            const d = held.splice(Math.floor(random() * held.length), 1)[0]!;
-            const what = random();
-            if (what < 0.7) await j.settle(d, { state: 'skipped', reason: 'fuzz' }, now);
-            else if (what < 0.9) await j.retry(d, now + Math.floor(random() * 3_000), retryable, now);
-            else await j.deadLetter(d, 'fuzz', retryable, now);
-          } else if (op < 0.85) await j.replay('all', now);
-          else now += Math.floor(random() * 2_000);
-          const fresh = (heads.all() as { seq: number; partitionKey: string }[]).map((h) => ({ ...h, notBefore: notBefore.get(h.seq) as number }));
-          assert.deepEqual(seen(internals.queueHeads()), seen(fresh), `step ${step}`);
-        }
-        const stats = j.headReadStats();
-        assert.ok(stats.reused > 0 && stats.read > 0, JSON.stringify(stats));
-      } finally {
-        await other.close();
-        await j.close();
+      for (let step = 0; step < 600; step++) {
+        const op = random();
+        if (op < 0.25) await j.append(makeSignal({ n: ++n, key: pick(keys) }));
+        // Often a key of its own, whose queue this journal empties: a head it has not seen.
+        else if (op < 0.32) await other.append(makeSignal({ n: ++n, key: pick([...keys, 'SOL/USDT:USDT', 'SOL/USDT:USDT']) }));
+        else if (op < 0.52) held.push(...(await j.claim(1 + Math.floor(random() * 3), now)));
+        else if (held.length > 0 && op < 0.8) {
+          const d = held.splice(Math.floor(random() * held.length), 1)[0]!;
+          const what = random();
+          if (what < 0.7) await j.settle(d, { state: 'skipped', reason: 'fuzz' }, now);
+          else if (what < 0.9) await j.retry(d, now + Math.floor(random() * 3_000), retryable, now);
+          else await j.deadLetter(d, 'fuzz', retryable, now);
+        } else if (op < 0.85) await j.replay('all', now);
+        else now += Math.floor(random() * 2_000);
+        assert.deepEqual(seen(internals.queueHeads()), seen(heads.all() as Head[]), `step ${step}`);
       }
+      const stats = j.headReadStats();
+      assert.ok(stats.reused > 0 && stats.read > 0, JSON.stringify(stats));
     }),
   );
 

@@ -184,9 +184,8 @@ export class SqliteJournal implements JournalStore {
   private currentSync: 'full' | 'normal' = 'full';
   private readonly checkpointer: Checkpointer | undefined;
   private readonly ids: IdIndex;
-  /** The queue heads as last read, valid while `queueGeneration` and the file's data_version are the same. */
-  private headsCache: { heads: QueueHead[]; generation: number; dataVersion: number } | undefined;
-  private queueGeneration = 0;
+  /** The queue heads as last read, at the file's data_version then; dropped by a commit that may have moved them. */
+  private headsCache: { heads: QueueHead[]; dataVersion: number } | undefined;
   private readonly headReads = { read: 0, reused: 0 };
   private closed = false;
   private readonly counters: JournalStats = { batches: 0, failedBatches: 0, accepted: 0, duplicates: 0, rejectionsRecorded: 0, rejectionsLost: 0 };
@@ -249,7 +248,7 @@ export class SqliteJournal implements JournalStore {
       commit: (ops) => this.tx.batch(ops),
       failure: (cause, size) => {
         // Undone in-flight marks and hand-overs: read the heads again.
-        this.queueGeneration++;
+        this.headsCache = undefined;
         this.counters.failedBatches++;
         this.logger.error({ err: cause, size }, 'journal batch failed; every write of it was refused');
         return unavailable('the journal could not commit', cause);
@@ -261,7 +260,7 @@ export class SqliteJournal implements JournalStore {
         for (let i = 0; i < ops.length; i++) {
           const op = ops[i]!;
           const r = results[i];
-          if (r instanceof Error || !op.keepsHeads?.()) this.queueGeneration++;
+          if (r instanceof Error || !op.keepsHeads?.()) this.headsCache = undefined;
           if (r instanceof Error) continue;
           if (op.kind === 'append') {
             appends++;
@@ -866,13 +865,13 @@ export class SqliteJournal implements JournalStore {
     return this.read(() => {
       const dataVersion = this.s.dataVersion.get() as number;
       const cached = this.headsCache;
-      if (cached && cached.generation === this.queueGeneration && cached.dataVersion === dataVersion) {
+      if (cached?.dataVersion === dataVersion) {
         this.headReads.reused++;
         return cached.heads;
       }
       const heads = this.s.heads.all() as QueueHead[];
       this.headReads.read++;
-      this.headsCache = { heads, generation: this.queueGeneration, dataVersion };
+      this.headsCache = { heads, dataVersion };
       return heads;
     });
   }
