@@ -6,6 +6,7 @@
  * by several processes (docs/deployment.md).
  */
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -222,6 +223,8 @@ function startRefit(config: Config, deps: { clock: Clock; logger: Logger; stores
     settings: { ...settings, autoPromote: config.model.autoPromote },
     logger: deps.logger,
     pause: () => new Promise((resolve) => setImmediate(resolve)),
+    runs: deps.stores.runs,
+    holder: `${hostname()}:${process.pid}`,
   });
   job.start();
   return job;

@@ -18,6 +18,7 @@ import { HedgehookError } from '../core/errors.ts';
 import type { ControlStore } from '../core/controls.ts';
 import type { ModelStore } from '../core/model.ts';
 import type { OrderStore } from '../core/orders.ts';
+import type { ScheduledRuns } from '../core/scheduled-runs.ts';
 import type { DeadLetterQueue, Journal, SignalQueue } from '../core/ports.ts';
 // Types only: the PostgreSQL and NATS adapters (and pg, nats) are loaded when configured,
 // so a SQLite service does not carry them.
@@ -45,6 +46,8 @@ export interface Stores {
   models: ModelStore;
   controls: ControlStore;
   orders: OrderStore;
+  /** Which process runs a scheduled job's occurrence (the weekly refit), and that it ran. */
+  runs: ScheduledRuns;
   /** The embedded journal's counters (SQLite only). */
   journalStats?: () => JournalStats;
   /** After the worker stopped: hands held work back, finishes relaying, commits what is pending, closes. */
@@ -82,6 +85,7 @@ function openSqliteStores(synchronous: 'full' | 'normal', options: StoresOptions
     models: s.models,
     controls: s.controls,
     orders: s.orders,
+    runs: s.runs,
     async close() {
       s.close();
       await journal.close();
@@ -99,7 +103,7 @@ export function postgresUrl(config: PostgresJournalConfig, env: NodeJS.ProcessEn
 }
 
 async function openPostgresStores(config: StoresConfig, pgConfig: PostgresJournalConfig, options: StoresOptions): Promise<Stores> {
-  const { PostgresControlStore, PostgresJournal, PostgresModelStore, PostgresOrderStore, PostgresOutbox, openPostgres } = await import('../journal/postgres/index.ts');
+  const { PostgresControlStore, PostgresJournal, PostgresModelStore, PostgresOrderStore, PostgresOutbox, PostgresScheduledRuns, openPostgres } = await import('../journal/postgres/index.ts');
   const { openJetStreamQueue } = await import('../journal/nats/index.ts');
   const env = options.env ?? process.env;
   const nats = config.queue.kind === 'nats' ? config.queue : undefined;
@@ -132,6 +136,7 @@ async function openPostgresStores(config: StoresConfig, pgConfig: PostgresJourna
       models,
       controls: new PostgresControlStore(db),
       orders: new PostgresOrderStore(db),
+      runs: new PostgresScheduledRuns(db),
       async close() {
         try {
           // Commit what is pending first, so that the relay's last round publishes it.

@@ -17,12 +17,20 @@
  * A run the service missed while it was down (no proposal since the last scheduled time)
  * is made up `catchUpDelayMs` after start, not during start-up. A failing run is logged and
  * reported; the service goes on with the model it has.
+ *
+ * With the ScheduledRuns port (`runs`), each weekly occurrence is claimed before it runs
+ * and recorded when it ended: of several processes sharing the stores, whose timers fire
+ * together, one reads the journal and proposes, and a restart does not run an occurrence
+ * again because it proposed nothing (too few samples). A claim whose process died is taken
+ * over at another process's start once it is CLAIM_STALE_MS old; one given back by a run
+ * that was stopped or failed is taken at once.
  */
 import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
 import type { ModelStore } from '../core/model.ts';
 import type { OrderLeg, OrderStore } from '../core/orders.ts';
 import type { Journal } from '../core/ports.ts';
+import type { ScheduledRuns } from '../core/scheduled-runs.ts';
 import type { SignalView } from '../core/signal.ts';
 import { DEFAULT_LEARNER, fittedModel, modelRatio, walkForward, type Evaluation } from '../model/learner.ts';
 import { RealisedHedgeCollector, type RealisedHedgeSettings } from '../model/realised-hedges.ts';
@@ -34,6 +42,13 @@ const PAGE = 1000;
 
 /** `meta.createdBy` of the versions this job proposes (how a missed run is recognised). */
 export const REFIT_AUTHOR = 'hedgehook serve (weekly refit)';
+/** The job's name in the ScheduledRuns port. */
+export const REFIT_JOB = 'weekly-refit';
+/**
+ * How long a claimed occurrence is left to its process. A run reads weeks of journal and
+ * fits in seconds to minutes; a claim this old and unfinished belongs to a process that died.
+ */
+export const CLAIM_STALE_MS = HOUR_MS;
 
 export interface RefitSettings extends RealisedHedgeSettings {
   /** Activate a candidate that beat the active model out of sample (default false: propose only). */
@@ -92,8 +107,11 @@ export type RefitConfig = z.output<typeof refitConfigSchema>;
 export interface RefitOutcome {
   /** Clock time of the run. */
   at: number;
-  /** `stopped`: stop() was called while it read the journal; nothing was stored. */
-  status: 'proposed' | 'promoted' | 'insufficient' | 'failed' | 'stopped';
+  /**
+   * `stopped`: stop() was called while it read the journal; nothing was stored.
+   * `skipped`: another process claimed this occurrence (ScheduledRuns); this one read nothing.
+   */
+  status: 'proposed' | 'promoted' | 'insufficient' | 'failed' | 'stopped' | 'skipped';
   /** The active model the candidate was compared with. */
   active?: string;
   /** The proposed version (proposed or promoted). */
@@ -128,6 +146,14 @@ export interface RefitJobOptions {
    * signals in one go would hold every webhook's acknowledgement behind it.
    */
   pause?(): Promise<void>;
+  /**
+   * Claims each weekly occurrence and records its end, so that it runs once across the
+   * processes sharing the stores and once across restarts. Absent: every process runs
+   * every occurrence, and a catch-up is skipped only when a proposal was made.
+   */
+  runs?: ScheduledRuns;
+  /** This process in a claim (host and pid), for the log of the processes that skip. */
+  holder?: string;
 }
 
 /** The first weekly run time strictly after `now`. */
@@ -142,6 +168,13 @@ export function nextRunAfter(now: number, weekday: number, hourUtc: number): num
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
 const quiet: RefitLogger = { info() {}, warn() {} };
+
+/** A weekly occurrence this process claims (or finds claimed) in the ScheduledRuns port. */
+interface Claim {
+  runs: ScheduledRuns;
+  slot: number;
+  holder: string;
+}
 
 /** Thrown between pages once stop() was called; never leaves the job. */
 const STOPPED = new Error('weekly refit stopped');
@@ -193,10 +226,15 @@ export class RefitJob {
     return this.next;
   }
 
-  /** Runs now (a run already under way is joined, not doubled). */
+  /** Runs now, unclaimed (a run already under way is joined, not doubled). */
   run(): Promise<RefitOutcome> {
+    return this.runOccurrence(undefined);
+  }
+
+  /** The run of the occurrence scheduled at `slot` (claimed first when `runs` is wired). */
+  private runOccurrence(slot: number | undefined): Promise<RefitOutcome> {
     if (!this.running) this.stopRequested = false;
-    this.running ??= this.refit().finally(() => {
+    this.running ??= this.refit(slot).finally(() => {
       this.running = undefined;
     });
     return this.running;
@@ -208,7 +246,7 @@ export class RefitJob {
     this.next = at;
     this.cancelTimer = this.clock.setTimer(at - now, () => {
       this.cancelTimer = undefined;
-      void this.run().finally(() => {
+      void this.runOccurrence(at).finally(() => {
         if (this.next !== undefined) this.schedule();
       });
     });
@@ -218,24 +256,35 @@ export class RefitJob {
     const now = this.clock.now();
     const last = nextRunAfter(now, this.settings.weekday, this.settings.hourUtc) - WEEK_MS;
     try {
+      const done = await this.options.runs?.get(REFIT_JOB, last);
+      if (done?.finishedAt !== undefined) {
+        this.log.info({ refit: done }, `weekly refit: the run of ${new Date(last).toISOString()} was done by ${done.holder} (${done.outcome ?? 'no outcome'}); the next is at ${new Date(this.next ?? last + WEEK_MS).toISOString()}`);
+        return;
+      }
+      // Also a proposal made before the occurrences were recorded (an upgraded service).
       const versions = await this.options.models.list();
       if (versions.some((m) => m.meta.createdBy === REFIT_AUTHOR && m.meta.createdAt >= last)) return;
     } catch (err) {
-      this.log.warn({ err }, 'weekly refit: cannot read the model registry; the catch-up run is skipped');
+      this.log.warn({ err }, 'weekly refit: cannot read the model registry or the scheduled runs; the catch-up run is skipped');
       return;
     }
-    await this.run();
+    await this.runOccurrence(last);
   }
 
-  private async refit(): Promise<RefitOutcome> {
+  private async refit(slot: number | undefined): Promise<RefitOutcome> {
     const at = this.clock.now();
+    const runs = this.options.runs;
+    const claim = slot !== undefined && runs ? { runs, slot, holder: this.options.holder ?? 'hedgehook' } : undefined;
+    let claimed = false;
     let outcome: RefitOutcome;
     try {
-      outcome = await this.refitAt(at);
+      claimed = !claim || (await claim.runs.claim(REFIT_JOB, claim.slot, claim.holder, at, CLAIM_STALE_MS));
+      outcome = claimed ? await this.refitAt(at) : await this.skipped(claim!, at);
     } catch (err) {
       const stopped = err === STOPPED;
       outcome = { at, status: stopped ? 'stopped' : 'failed', samples: 0, decisions: 0, prices: 0, beatsActive: false, reason: stopped ? 'stopped with the service before it was done; nothing stored' : err instanceof Error ? err.message : String(err) };
     }
+    if (claim && claimed) await this.record(claim, outcome);
     const line = `weekly refit: ${outcome.reason}`;
     if (outcome.status === 'failed') this.log.warn({ refit: outcome }, line);
     else this.log.info({ refit: outcome }, line);
@@ -245,6 +294,27 @@ export class RefitJob {
       this.log.warn({ err }, 'weekly refit: onRun hook threw');
     }
     return outcome;
+  }
+
+  /** Another process claimed the occurrence: nothing is read. */
+  private async skipped(claim: Claim, at: number): Promise<RefitOutcome> {
+    const other = await claim.runs.get(REFIT_JOB, claim.slot);
+    const of = `the run of ${new Date(claim.slot).toISOString()}`;
+    const reason = other?.finishedAt !== undefined ? `${of} was done by ${other.holder} (${other.outcome ?? 'no outcome'})` : `${of} is ${other?.holder ?? 'another process'}'s`;
+    return { at, status: 'skipped', samples: 0, decisions: 0, prices: 0, beatsActive: false, reason };
+  }
+
+  /**
+   * A stopped or failed run gives its occurrence back, so the next start makes it up (as
+   * before there was a record); any other end is final for the week.
+   */
+  private async record(claim: Claim, outcome: RefitOutcome): Promise<void> {
+    try {
+      if (outcome.status === 'stopped' || outcome.status === 'failed') await claim.runs.release(REFIT_JOB, claim.slot, claim.holder);
+      else await claim.runs.finish(REFIT_JOB, claim.slot, claim.holder, this.clock.now(), outcome.status);
+    } catch (err) {
+      this.log.warn({ err }, 'weekly refit: cannot record the end of the run; a process starting after CLAIM_STALE_MS may run it again');
+    }
   }
 
   private async refitAt(now: number): Promise<RefitOutcome> {

@@ -246,7 +246,7 @@ test('halt from the CLI reaches a running service: its next signal is skipped wi
   }
 });
 
-test('serve runs the weekly refit: a run missed while it was down is made up after start and logged; model.refit.enabled false turns it off', { timeout: 120_000 }, async () => {
+test('serve runs the weekly refit: a run missed while it was down is made up after start and logged, once (a restart finds it done); model.refit.enabled false turns it off', { timeout: 120_000 }, async () => {
   const on = mkdtempSync(join(tmpdir(), 'hh-refit-'));
   const service = await startServiceProcess({ dataDir: on, config: writeConfig(on, { logLevel: 'info', model: { refit: { catchUpDelayMs: 0 } } }) });
   try {
@@ -257,6 +257,15 @@ test('serve runs the weekly refit: a run missed while it was down is made up aft
   } finally {
     service.child.kill('SIGTERM');
     assert.equal(await service.exited, 0, service.output());
+  }
+  // Restarted, it does not run that week's refit again: the run is recorded in the journal file.
+  const restarted = await startServiceProcess({ dataDir: on, config: writeConfig(on, { logLevel: 'info', model: { refit: { catchUpDelayMs: 0 } } }) });
+  try {
+    const line = await waitFor(() => restarted.output().split('\n').find((l) => l.includes('weekly refit:')));
+    assert.match(JSON.parse(line).msg, new RegExp(`^weekly refit: the run of \\S+ was done by [^:]+:${service.child.pid} \\(insufficient\\); the next is at `));
+  } finally {
+    restarted.child.kill('SIGTERM');
+    assert.equal(await restarted.exited, 0, restarted.output());
   }
 
   const off = mkdtempSync(join(tmpdir(), 'hh-refit-off-'));

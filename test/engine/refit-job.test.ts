@@ -9,7 +9,8 @@ import { ManualClock } from '../../src/core/clock.ts';
 import type { HedgeDecision } from '../../src/core/decision.ts';
 import type { ModelVersion } from '../../src/core/model.ts';
 import type { SignalPayload } from '../../src/core/signal.ts';
-import { createRefitJob, DEFAULT_REFIT_SETTINGS, nextRunAfter, REFIT_AUTHOR, refitConfigSchema, type RefitOutcome, type RefitSettings } from '../../src/engine/refit-job.ts';
+import { InMemoryScheduledRuns, RELEASED_AT, type ScheduledRuns } from '../../src/core/scheduled-runs.ts';
+import { CLAIM_STALE_MS, createRefitJob, DEFAULT_REFIT_SETTINGS, nextRunAfter, REFIT_AUTHOR, REFIT_JOB, refitConfigSchema, type RefitJobOptions, type RefitOutcome, type RefitSettings } from '../../src/engine/refit-job.ts';
 import { signalId } from '../../src/ingest/signal-id.ts';
 import { MemoryJournal } from '../../src/journal/memory.ts';
 import { MemoryOrderStore } from '../../src/journal/memory-orders.ts';
@@ -62,7 +63,7 @@ async function journalOf(until: number, every = 6 * HOUR) {
 }
 
 /** The journal of `weeks` weeks but the last day; the clock at its end, a Sunday. */
-async function rig(options: { weeks: number; active: ModelVersion; settings?: Partial<RefitSettings> }) {
+async function rig(options: { weeks: number; active: ModelVersion; settings?: Partial<RefitSettings>; runs?: ScheduledRuns; holder?: string }) {
   const now = MONDAY + options.weeks * WEEK - DAY;
   const { journal, orders } = await journalOf(now);
   const models = new InMemoryModelStore(DEFAULT_MODEL);
@@ -79,8 +80,12 @@ async function rig(options: { weeks: number; active: ModelVersion; settings?: Pa
     settings: options.settings,
     logger: { info: (_o, m) => lines.push(`info ${m}`), warn: (_o, m) => lines.push(`warn ${m}`) },
     onRun: (o) => runs.push(o),
+    runs: options.runs,
+    holder: options.holder,
   });
-  return { clock, job, models, runs, lines };
+  /** Another service on the same stores and clock (a second process, or this one restarted). */
+  const other = (more: Partial<RefitJobOptions>) => createRefitJob({ clock, journal, orders, models, settings: options.settings, ...more });
+  return { clock, job, models, runs, lines, other };
 }
 
 /** Lets the run the timer started finish (it reads the journal through promises). */
@@ -131,6 +136,101 @@ describe('weekly schedule', () => {
     assert.equal(runs.length, 1);
     await again.stop();
     await job.stop();
+  });
+});
+
+describe('several processes and restarts (ScheduledRuns)', () => {
+  it('of two services sharing the stores, one runs each occurrence and the other skips it, naming who runs it', async () => {
+    const store = new InMemoryScheduledRuns();
+    const a = await rig({ weeks: 6, active: staticModel(1), runs: store, holder: 'host-a:1' });
+    const bRuns: RefitOutcome[] = [];
+    const b = a.other({ runs: store, holder: 'host-b:2', onRun: (o) => bRuns.push(o) });
+    a.job.start();
+    b.start();
+    // Both make up the missed run a minute after start: one reads and proposes.
+    a.clock.advance(60_000);
+    await settle();
+    assert.deepEqual([a.runs.map((o) => o.status), bRuns.map((o) => o.status)], [['proposed'], ['skipped']]);
+    assert.match(bRuns[0]!.reason, /^the run of 2024-02-05T00:00:00.000Z is host-a:1's$/);
+    assert.equal(bRuns[0]!.decisions, 0, 'the skipping service read nothing');
+    // Both timers fire on Monday.
+    const monday = MONDAY + 6 * WEEK;
+    a.clock.set(monday);
+    await Promise.all([a.job.run(), b.run()]);
+    assert.deepEqual([a.runs.map((o) => o.status), bRuns.map((o) => o.status)], [['proposed', 'proposed'], ['skipped', 'skipped']]);
+    assert.deepEqual(await store.get(REFIT_JOB, monday), { job: REFIT_JOB, slot: monday, holder: 'host-a:1', claimedAt: monday, finishedAt: monday, outcome: 'proposed' });
+    assert.equal((await a.models.list()).filter((m) => m.meta.createdBy === REFIT_AUTHOR).length, 2, 'one proposal per occurrence');
+    await Promise.all([a.job.stop(), b.stop()]);
+  });
+
+  it('a restart does not make up an occurrence that ran and proposed nothing (without the record it would, at every start)', async () => {
+    const store = new InMemoryScheduledRuns();
+    const r = await rig({ weeks: 1, active: staticModel(1), settings: { minSamples: 100 }, runs: store, holder: 'host-a:1' });
+    r.job.start();
+    r.clock.advance(60_000);
+    await settle();
+    assert.deepEqual(r.runs.map((o) => o.status), ['insufficient']);
+    await r.job.stop();
+    const restarted = r.other({ runs: store, holder: 'host-a:2', onRun: (o) => r.runs.push(o) });
+    restarted.start();
+    r.clock.advance(60_000);
+    await settle();
+    assert.equal(r.runs.length, 1);
+    await restarted.stop();
+    const unrecorded = r.other({ onRun: (o) => r.runs.push(o) });
+    unrecorded.start();
+    r.clock.advance(60_000);
+    await settle();
+    assert.deepEqual(r.runs.map((o) => o.status), ['insufficient', 'insufficient']);
+    await unrecorded.stop();
+  });
+
+  it('a run stopped with its service gives its occurrence back, and the next start makes it up', async () => {
+    const now = MONDAY + 3 * WEEK;
+    const { journal, orders } = await journalOf(now, 15 * 60_000);
+    const models = new InMemoryModelStore(DEFAULT_MODEL);
+    const store = new InMemoryScheduledRuns();
+    const clock = new ManualClock(now);
+    const settings = { historyWeeks: 3, trainWeeks: 2, catchUpDelayMs: 1_000 };
+    const outcomes: RefitOutcome[] = [];
+    let stopping: Promise<void> | undefined;
+    const first = createRefitJob({ clock, journal, orders, models, settings, runs: store, holder: 'host-a:1', onRun: (o) => outcomes.push(o), pause: async () => void (stopping ??= first.stop()) });
+    first.start();
+    clock.advance(1_000);
+    while (outcomes.length === 0) await settle();
+    await stopping;
+    const slot = nextRunAfter(now, 1, 0) - WEEK;
+    assert.equal(outcomes[0]!.status, 'stopped');
+    assert.deepEqual(await store.get(REFIT_JOB, slot), { job: REFIT_JOB, slot, holder: 'host-a:1', claimedAt: RELEASED_AT });
+    const next = createRefitJob({ clock, journal, orders, models, settings, runs: store, holder: 'host-a:2', onRun: (o) => outcomes.push(o) });
+    next.start();
+    clock.advance(1_000);
+    while (outcomes.length === 1) await settle();
+    assert.equal(outcomes[1]!.status, 'proposed');
+    assert.ok(outcomes[1]!.decisions > 1_000, 'read on past the page where the stopped run ended');
+    assert.equal((await store.get(REFIT_JOB, slot))?.outcome, 'proposed');
+    await next.stop();
+  });
+
+  it('a claim whose process died is left alone until it is CLAIM_STALE_MS old, then the next start takes it over', async () => {
+    const store = new InMemoryScheduledRuns();
+    const r = await rig({ weeks: 6, active: staticModel(1), runs: store, holder: 'host-a:1' });
+    const slot = nextRunAfter(r.clock.now(), 1, 0) - WEEK;
+    assert.equal(await store.claim(REFIT_JOB, slot, 'host-dead:9', r.clock.now(), CLAIM_STALE_MS), true);
+    r.job.start();
+    r.clock.advance(60_000);
+    await settle();
+    assert.deepEqual(r.runs.map((o) => o.status), ['skipped']);
+    assert.match(r.runs[0]!.reason, /is host-dead:9's/);
+    await r.job.stop();
+    r.clock.advance(CLAIM_STALE_MS);
+    const restarted = r.other({ runs: store, holder: 'host-a:2', onRun: (o) => r.runs.push(o) });
+    restarted.start();
+    r.clock.advance(60_000);
+    await settle();
+    assert.deepEqual(r.runs.map((o) => o.status), ['skipped', 'proposed']);
+    assert.equal((await store.get(REFIT_JOB, slot))?.holder, 'host-a:2');
+    await restarted.stop();
   });
 });
 

@@ -19,6 +19,7 @@ import {
   PostgresModelStore,
   PostgresOrderStore,
   PostgresOutbox,
+  PostgresScheduledRuns,
   latestPostgresVersion,
   migratePostgres,
   openPostgres,
@@ -26,6 +27,7 @@ import {
 } from '../../src/journal/postgres/index.ts';
 import { DEFAULT_MODEL, parseModelVersion } from '../../src/model/registry.ts';
 import { controlContract } from '../journal/control-store-contract.ts';
+import { scheduledRunsContract } from '../journal/scheduled-runs-contract.ts';
 import { journalContract, type ContractAdapter } from '../journal/contract.ts';
 import { makeSignal, retryable } from '../journal/fixtures.ts';
 import { modelStoreContract } from '../model/model-store-contract.ts';
@@ -100,6 +102,11 @@ describe('scale-out: PostgreSQL journal', { skip }, () => {
     return { store: new PostgresControlStore(f.db), cleanup: () => f.done() };
   });
 
+  scheduledRunsContract('PostgresScheduledRuns (two pools, as two processes)', async () => {
+    const f = await fresh(4);
+    return { runs: new PostgresScheduledRuns(f.db), second: new PostgresScheduledRuns(await f.open()), cleanup: () => f.done() };
+  });
+
   describe('migrations', () => {
     it('several processes starting at once migrate the schema exactly once', async () => {
       const s = freshSchema();
@@ -123,9 +130,9 @@ describe('scale-out: PostgreSQL journal', { skip }, () => {
     it('an older schema is brought forward; a newer one than this hedgehook knows is refused', async () => {
       const f = await fresh(1);
       try {
-        await sql(f.schema, 'DROP TABLE order_legs; DROP INDEX signals_by_partition; DELETE FROM schema_migrations WHERE version >= 3');
+        await sql(f.schema, 'DROP TABLE order_legs, scheduled_runs; DROP INDEX signals_by_partition; DELETE FROM schema_migrations WHERE version >= 3');
         const report = await migratePostgres(f.db, POSTGRES_MIGRATIONS);
-        assert.deepEqual(report.applied, [{ version: 3, name: 'order legs' }, { version: 4, name: 'key reads' }]);
+        assert.deepEqual(report.applied, [{ version: 3, name: 'order legs' }, { version: 4, name: 'key reads' }, { version: 5, name: 'scheduled runs' }]);
         assert.equal((await sql(f.schema, 'SELECT count(*)::int AS n FROM order_legs'))[0]!.n, 0);
         await sql(f.schema, `INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')`);
         await assert.rejects(migratePostgres(f.db, POSTGRES_MIGRATIONS), (e: unknown) => isHedgehookError(e) && e.code === 'HH_ERR_JOURNAL_UNAVAILABLE' && !e.retryable && /newer/.test(e.message));

@@ -7,3 +7,4 @@ export { PostgresOutbox } from './outbox.ts';
 export { PostgresModelStore, type PostgresModelStoreOptions } from './model-store.ts';
 export { PostgresControlStore } from './control-store.ts';
 export { PostgresOrderStore } from './order-store.ts';
+export { PostgresScheduledRuns } from './scheduled-runs.ts';

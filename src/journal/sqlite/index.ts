@@ -5,3 +5,4 @@ export { SqliteModelStore, type SqliteModelStoreOptions } from './model-store.ts
 export { SqliteControlStore } from './control-store.ts';
 export { openSqliteState, type SqliteState, type SqliteStateOptions } from './state.ts';
 export { SqliteOrderStore } from './order-store.ts';
+export { SqliteScheduledRuns } from './scheduled-runs.ts';

@@ -1,12 +1,14 @@
 /**
- * The registry, the controls (one shared connection) and the order legs to the journal file: what the
- * service and the `model` / `halt` commands open next to (or instead of) the journal.
+ * The registry, the controls and the scheduled runs (one shared connection) and the order legs
+ * to the journal file: what the service and the `model` / `halt` commands open next to (or
+ * instead of) the journal.
  */
 import type { ModelVersion } from '../../core/model.ts';
 import { openStateConnection, type StateConnectionOptions } from './connection.ts';
 import { SqliteControlStore } from './control-store.ts';
 import { SqliteModelStore } from './model-store.ts';
 import { SqliteOrderStore } from './order-store.ts';
+import { SqliteScheduledRuns } from './scheduled-runs.ts';
 
 export interface SqliteStateOptions extends StateConnectionOptions {
   path: string;
@@ -18,6 +20,7 @@ export interface SqliteState {
   models: SqliteModelStore;
   controls: SqliteControlStore;
   orders: SqliteOrderStore;
+  runs: SqliteScheduledRuns;
   close(): void;
 }
 
@@ -27,6 +30,7 @@ export function openSqliteState(options: SqliteStateOptions): SqliteState {
   try {
     const models = new SqliteModelStore(db, options);
     const controls = new SqliteControlStore(db, options);
+    const runs = new SqliteScheduledRuns(db);
     // Order legs on a connection of their own: synchronous=NORMAL (see order-store.ts for why).
     legs = openStateConnection(options.path, { ...options, synchronous: 'normal' });
     const orders = new SqliteOrderStore(legs);
@@ -35,6 +39,7 @@ export function openSqliteState(options: SqliteStateOptions): SqliteState {
       models,
       controls,
       orders,
+      runs,
       close() {
         if (db.open) db.close();
         if (legsDb.open) legsDb.close();
