@@ -6,7 +6,8 @@
  *
  * An occurrence is `(job, slot)`, the slot being its scheduled time (epoch ms). A claim
  * that was never finished is taken over once it is older than `staleMs`: its process died
- * mid-run. A claim released (the service stopped mid-run) can be taken at once.
+ * mid-run. A claim released (its run stopped with the service, or failed) can be taken at
+ * once.
  */
 
 export interface ScheduledRun {
@@ -30,7 +31,7 @@ export interface ScheduledRuns {
   claim(job: string, slot: number, holder: string, now: number, staleMs: number): Promise<boolean>;
   /** The claimed run ended: a finished occurrence is never claimed again. */
   finish(job: string, slot: number, holder: string, now: number, outcome: string): Promise<void>;
-  /** The run ended without doing its work (the service stopped): the next claim may take it at once. */
+  /** The run ended without doing its work (stopped with the service, or failed): the next claim may take it at once. */
   release(job: string, slot: number, holder: string): Promise<void>;
   get(job: string, slot: number): Promise<ScheduledRun | undefined>;
 }
@@ -38,30 +39,37 @@ export interface ScheduledRuns {
 /** A released claim: claimed at the start of time, so any staleness takes it over. */
 export const RELEASED_AT = 0;
 
+const key = (job: string, slot: number): string => `${job}\u0000${slot}`;
+
 /** The reference behaviour, in memory: for tests and a store-less wiring. */
 export class InMemoryScheduledRuns implements ScheduledRuns {
   private readonly runs = new Map<string, ScheduledRun>();
 
   async claim(job: string, slot: number, holder: string, now: number, staleMs: number): Promise<boolean> {
-    const key = `${job}\u0000${slot}`;
-    const run = this.runs.get(key);
+    const run = this.runs.get(key(job, slot));
     if (run && (run.finishedAt !== undefined || run.claimedAt >= now - staleMs)) return false;
-    this.runs.set(key, { job, slot, holder, claimedAt: now });
+    this.runs.set(key(job, slot), { job, slot, holder, claimedAt: now });
     return true;
   }
 
   async finish(job: string, slot: number, holder: string, now: number, outcome: string): Promise<void> {
-    const run = this.runs.get(`${job}\u0000${slot}`);
-    if (run && run.holder === holder && run.finishedAt === undefined) Object.assign(run, { finishedAt: now, outcome });
+    const run = this.held(job, slot, holder);
+    if (run) Object.assign(run, { finishedAt: now, outcome });
   }
 
   async release(job: string, slot: number, holder: string): Promise<void> {
-    const run = this.runs.get(`${job}\u0000${slot}`);
-    if (run && run.holder === holder && run.finishedAt === undefined) run.claimedAt = RELEASED_AT;
+    const run = this.held(job, slot, holder);
+    if (run) run.claimedAt = RELEASED_AT;
   }
 
   async get(job: string, slot: number): Promise<ScheduledRun | undefined> {
-    const run = this.runs.get(`${job}\u0000${slot}`);
+    const run = this.runs.get(key(job, slot));
     return run ? { ...run } : undefined;
+  }
+
+  /** The occurrence while `holder` holds it unfinished. */
+  private held(job: string, slot: number, holder: string): ScheduledRun | undefined {
+    const run = this.runs.get(key(job, slot));
+    return run && run.holder === holder && run.finishedAt === undefined ? run : undefined;
   }
 }
