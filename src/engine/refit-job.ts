@@ -32,7 +32,7 @@ import type { OrderLeg, OrderStore } from '../core/orders.ts';
 import type { Journal } from '../core/ports.ts';
 import type { ScheduledRuns } from '../core/scheduled-runs.ts';
 import type { SignalView } from '../core/signal.ts';
-import { DEFAULT_LEARNER, fittedModel, modelRatio, walkForward, type Evaluation } from '../model/learner.ts';
+import { DEFAULT_LEARNER, fittedModel, modelRatio, walkForwardSteps, type Evaluation, type WalkForward } from '../model/learner.ts';
 import { RealisedHedgeCollector, type RealisedHedgeSettings } from '../model/realised-hedges.ts';
 
 const HOUR_MS = 3_600_000;
@@ -141,9 +141,11 @@ export interface RefitJobOptions {
   /** After every run (metrics, tests). */
   onRun?(outcome: RefitOutcome): void;
   /**
-   * Awaited between pages of the journal and of the order legs. `serve` yields to the
-   * event loop there: the SQLite journal answers synchronously, and reading weeks of
-   * signals in one go would hold every webhook's acknowledgement behind it.
+   * Awaited between pages of the journal and of the order legs, and between the
+   * walk-forward's weekly fits. `serve` yields to the event loop there: the SQLite journal
+   * answers synchronously, and reading weeks of signals, or fitting on them, in one go
+   * would hold every webhook's acknowledgement behind it (8 weeks of a signal a minute:
+   * 4.3 s at once before the pauses between fits).
    */
   pause?(): Promise<void>;
   /**
@@ -326,7 +328,8 @@ export class RefitJob {
     const active = await this.options.models.active();
     const realised = collector.result(now);
     const base = { at: now, active: active.version, samples: realised.samples.length, decisions: realised.decisions, prices: realised.prices, costs: realised.costs };
-    const wf = walkForward(realised.samples, modelRatio(active), { ...DEFAULT_LEARNER, trainWeeks: s.trainWeeks, minSamples: s.minSamples });
+    await this.nextPage();
+    const wf = await this.paced(walkForwardSteps(realised.samples, modelRatio(active), { ...DEFAULT_LEARNER, trainWeeks: s.trainWeeks, minSamples: s.minSamples }));
     if (!wf.final) {
       const why = `${realised.samples.length} samples in ${s.historyWeeks} weeks, at least ${s.minSamples} in the last ${s.trainWeeks} are needed`;
       return { ...base, status: 'insufficient', beatsActive: false, reason: `nothing proposed: ${why}` };
@@ -367,6 +370,15 @@ export class RefitJob {
     for (let n = 1; ; n++) {
       const version = n === 1 ? base : `${base}-${n}`;
       if (!(await this.options.models.get(version))) return version;
+    }
+  }
+
+  /** The walk-forward, with a pause after each week's fit, as between pages of the journal. */
+  private async paced(steps: Generator<void, WalkForward, void>): Promise<WalkForward> {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await this.nextPage();
     }
   }
 

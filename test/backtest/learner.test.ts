@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FEATURE_NAMES, type FeatureName } from '../../src/core/model.ts';
-import { fitWeights, hedgeLoss, hindsightRatio, linearRatio, walkForward, type LearnerSample } from '../../src/model/learner.ts';
+import { DEFAULT_LEARNER, fitWeights, hedgeLoss, hindsightRatio, linearRatio, walkForward, walkForwardSteps, type LearnerSample } from '../../src/model/learner.ts';
 import { parseModelVersion } from '../../src/model/registry.ts';
 import { fittedModel } from '../../src/model/learner.ts';
 import { seededRandom } from '../../src/core/random.ts';
@@ -86,5 +86,58 @@ describe('walk-forward', () => {
     const model = fittedModel(full.final!, { version: 'fit-test', parent: 'article-v1', dataset: 'synthetic', from: 0, to: 6 * 7 * DAY, samples: full.finalSamples, createdAt: 0, metrics: {} });
     assert.deepEqual(parseModelVersion(model), model);
     assert.ok(Math.abs(linearRatio(full.final!)(sample(0, { positionSize: 1 }, 0)) - 0.55) < 1e-6);
+  });
+
+  it('walkForwardSteps yields once per week fitted and returns what walkForward does', () => {
+    const steps = walkForwardSteps(history(6), () => 1);
+    let yields = 0;
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) yields++;
+    assert.equal(yields, 5);
+    assert.deepEqual(step.value, walkForward(history(6), () => 1));
+  });
+});
+
+describe('fitWeights over typed columns', () => {
+  /** The coordinate descent as first written, reading each cell through the sample: the reference. */
+  function plainFit(samples: readonly LearnerSample[], targets: readonly number[], maxWeight: number, sweeps: number) {
+    const n = samples.length;
+    const p = FEATURE_NAMES.length + 1;
+    const x = (i: number, j: number): number => (j === p - 1 ? 1 : samples[i]!.features[FEATURE_NAMES[j]!]);
+    const beta = new Array<number>(p).fill(0);
+    const residual = targets.slice(0, n);
+    for (let sweep = 0; sweep < sweeps; sweep++) {
+      for (let j = 0; j < p; j++) {
+        let num = 0;
+        let den = 0;
+        for (let i = 0; i < n; i++) {
+          const xij = x(i, j);
+          num += xij * (residual[i]! + xij * beta[j]!);
+          den += xij * xij;
+        }
+        if (den === 0) continue;
+        const next = Math.min(j === p - 1 ? 1 : maxWeight, Math.max(0, num / den));
+        const delta = next - beta[j]!;
+        if (delta !== 0) {
+          for (let i = 0; i < n; i++) residual[i]! -= delta * x(i, j);
+          beta[j] = next;
+        }
+      }
+    }
+    const round = (v: number) => Math.round(v * 1e9) / 1e9;
+    return { weights: Object.fromEntries(FEATURE_NAMES.map((name, j) => [name, round(beta[j]!)])), intercept: round(beta[p - 1]!) };
+  }
+
+  it('gives exactly the weights of the plain coordinate descent, on random data with a feature left at zero', () => {
+    for (const seed of [1, 2, 3]) {
+      const random = seededRandom(seed);
+      const samples = Array.from({ length: 500 }, (_, i) =>
+        sample(i * DAY, { positionSize: random(), signalStrength: random() * random(), volatility: random() > 0.5 ? 1 : 0, riskTolerance: 0, timeOfDay: random() }, random() * 0.2),
+      );
+      const targets = samples.map(() => random());
+      for (const maxWeight of [1, 0.3]) {
+        assert.deepEqual(fitWeights(samples, targets, { ...DEFAULT_LEARNER, maxWeight }), plainFit(samples, targets, maxWeight, DEFAULT_LEARNER.sweeps), `seed ${seed}, maxWeight ${maxWeight}`);
+      }
+    }
   });
 });

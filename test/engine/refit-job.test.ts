@@ -235,7 +235,7 @@ describe('several processes and restarts (ScheduledRuns)', () => {
 });
 
 describe('reading the journal', () => {
-  it('pauses between pages of signals and of order legs, so serve can answer webhooks meanwhile', async () => {
+  it('pauses between pages of signals and of order legs, before the walk-forward and after each week it fits, so serve can answer webhooks meanwhile', async () => {
     // 3 weeks of a decision every 15 minutes: 2,016 signals and legs, 3 pages of each.
     const now = MONDAY + 3 * WEEK;
     const { journal, orders } = await journalOf(now, 15 * 60_000);
@@ -254,8 +254,33 @@ describe('reading the journal', () => {
     });
     const out = await job.run();
     assert.equal(out.decisions, 2_016);
-    assert.equal(pauses, 4, 'after the first and second page of each, not after the last');
+    assert.equal(out.outOfSample!.weeks, 2);
+    assert.equal(pauses, 4 + 1 + 2, 'after the first and second page of each (not after the last), before the walk-forward, after each of its 2 weeks');
     assert.equal(runs, 1);
+  });
+
+  it('stop() during the walk-forward ends the run at its next pause, storing nothing', async () => {
+    const now = MONDAY + 3 * WEEK;
+    const { journal, orders } = await journalOf(now, 15 * 60_000);
+    const models = new InMemoryModelStore(DEFAULT_MODEL);
+    let pauses = 0;
+    let stopped: Promise<void> | undefined;
+    const job = createRefitJob({
+      clock: new ManualClock(now),
+      journal,
+      orders,
+      models,
+      settings: { historyWeeks: 3, trainWeeks: 2 },
+      pause: async () => {
+        // The 6th pause comes after the walk-forward's first week.
+        if (++pauses === 6) stopped = job.stop();
+      },
+    });
+    const out = await job.run();
+    await stopped;
+    assert.equal(out.status, 'stopped');
+    assert.equal(pauses, 6);
+    assert.equal((await models.list()).filter((m) => m.meta.createdBy === REFIT_AUTHOR).length, 0);
   });
 
   it('stop() ends a run under way at its next page, storing nothing, so a service shuts down without reading on', async () => {
