@@ -259,7 +259,8 @@ describe('reading the journal', () => {
     assert.equal(runs, 1);
   });
 
-  it('stop() during the walk-forward ends the run at its next pause, storing nothing', async () => {
+  /** A run over 3 weeks of a decision every 15 minutes whose service stops at its `at`-th pause. */
+  async function stoppedAt(at: number) {
     const now = MONDAY + 3 * WEEK;
     const { journal, orders } = await journalOf(now, 15 * 60_000);
     const models = new InMemoryModelStore(DEFAULT_MODEL);
@@ -272,39 +273,24 @@ describe('reading the journal', () => {
       models,
       settings: { historyWeeks: 3, trainWeeks: 2 },
       pause: async () => {
-        // The 6th pause comes after the walk-forward's first week.
-        if (++pauses === 6) stopped = job.stop();
+        if (++pauses === at) stopped = job.stop();
       },
     });
     const out = await job.run();
     await stopped;
     assert.equal(out.status, 'stopped');
-    assert.equal(pauses, 6);
-    assert.equal((await models.list()).filter((m) => m.meta.createdBy === REFIT_AUTHOR).length, 0);
+    assert.equal(pauses, at);
+    assert.equal((await models.list()).filter((m) => m.meta.createdBy === REFIT_AUTHOR).length, 0, 'nothing stored');
+    return job;
+  }
+
+  it('stop() during the walk-forward ends the run at its next pause, storing nothing', async () => {
+    // The 6th pause comes after the walk-forward's first week.
+    await stoppedAt(6);
   });
 
   it('stop() ends a run under way at its next page, storing nothing, so a service shuts down without reading on', async () => {
-    const now = MONDAY + 3 * WEEK;
-    const { journal, orders } = await journalOf(now, 15 * 60_000);
-    const models = new InMemoryModelStore(DEFAULT_MODEL);
-    let pauses = 0;
-    let stopped: Promise<void> | undefined;
-    const job = createRefitJob({
-      clock: new ManualClock(now),
-      journal,
-      orders,
-      models,
-      settings: { historyWeeks: 3, trainWeeks: 2 },
-      pause: async () => {
-        pauses++;
-        stopped ??= job.stop();
-      },
-    });
-    const out = await job.run();
-    await stopped;
-    assert.equal(out.status, 'stopped');
-    assert.equal(pauses, 1);
-    assert.equal((await models.list()).filter((m) => m.meta.createdBy === REFIT_AUTHOR).length, 0);
+    const job = await stoppedAt(1);
     // A later run is a new one, read to its end.
     assert.equal((await job.run()).decisions, 2_016);
   });
