@@ -41,7 +41,7 @@ export const RELEASED_AT = 0;
 
 const key = (job: string, slot: number): string => `${job}\u0000${slot}`;
 
-/** The reference behaviour, in memory: for tests and a store-less wiring. */
+/** The reference behaviour, in memory: for the contract and the refit's tests. */
 export class InMemoryScheduledRuns implements ScheduledRuns {
   private readonly runs = new Map<string, ScheduledRun>();
 

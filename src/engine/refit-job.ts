@@ -108,7 +108,7 @@ export interface RefitOutcome {
   /** Clock time of the run. */
   at: number;
   /**
-   * `stopped`: stop() was called while it read the journal; nothing was stored.
+   * `stopped`: stop() was called while it read the journal or fitted; nothing was stored.
    * `skipped`: another process claimed this occurrence (ScheduledRuns); this one read nothing.
    */
   status: 'proposed' | 'promoted' | 'insufficient' | 'failed' | 'stopped' | 'skipped';
@@ -178,7 +178,12 @@ interface Claim {
   holder: string;
 }
 
-/** Thrown between pages once stop() was called; never leaves the job. */
+/** A run that produced nothing: stopped, failed or skipped. */
+function unread(at: number, status: 'stopped' | 'failed' | 'skipped', reason: string): RefitOutcome {
+  return { at, status, samples: 0, decisions: 0, prices: 0, beatsActive: false, reason };
+}
+
+/** Thrown at a pause once stop() was called; never leaves the job. */
 const STOPPED = new Error('weekly refit stopped');
 
 export class RefitJob {
@@ -210,9 +215,9 @@ export class RefitJob {
   }
 
   /**
-   * Cancels the timers; a run under way ends at its next page of the journal (a service
-   * shutting down must not wait for weeks of signals to be read), a fit under way is
-   * waited for.
+   * Cancels the timers; a run under way ends at its next pause (after a page of the
+   * journal, or a week of the walk-forward): a service shutting down must not wait for
+   * weeks of signals to be read and fitted.
    */
   async stop(): Promise<void> {
     this.stopRequested = true;
@@ -284,7 +289,7 @@ export class RefitJob {
       outcome = claimed ? await this.refitAt(at) : await this.skipped(claim!, at);
     } catch (err) {
       const stopped = err === STOPPED;
-      outcome = { at, status: stopped ? 'stopped' : 'failed', samples: 0, decisions: 0, prices: 0, beatsActive: false, reason: stopped ? 'stopped with the service before it was done; nothing stored' : err instanceof Error ? err.message : String(err) };
+      outcome = stopped ? unread(at, 'stopped', 'stopped with the service before it was done; nothing stored') : unread(at, 'failed', err instanceof Error ? err.message : String(err));
     }
     if (claim && claimed) await this.record(claim, outcome);
     const line = `weekly refit: ${outcome.reason}`;
@@ -303,7 +308,7 @@ export class RefitJob {
     const other = await claim.runs.get(REFIT_JOB, claim.slot);
     const of = `the run of ${new Date(claim.slot).toISOString()}`;
     const reason = other?.finishedAt !== undefined ? `${of} was done by ${other.holder} (${other.outcome ?? 'no outcome'})` : `${of} is ${other?.holder ?? 'another process'}'s`;
-    return { at, status: 'skipped', samples: 0, decisions: 0, prices: 0, beatsActive: false, reason };
+    return unread(at, 'skipped', reason);
   }
 
   /**
@@ -328,7 +333,7 @@ export class RefitJob {
     const active = await this.options.models.active();
     const realised = collector.result(now);
     const base = { at: now, active: active.version, samples: realised.samples.length, decisions: realised.decisions, prices: realised.prices, costs: realised.costs };
-    await this.nextPage();
+    await this.pausePoint();
     const wf = await this.paced(walkForwardSteps(realised.samples, modelRatio(active), { ...DEFAULT_LEARNER, trainWeeks: s.trainWeeks, minSamples: s.minSamples }));
     if (!wf.final) {
       const why = `${realised.samples.length} samples in ${s.historyWeeks} weeks, at least ${s.minSamples} in the last ${s.trainWeeks} are needed`;
@@ -378,11 +383,12 @@ export class RefitJob {
     for (;;) {
       const step = steps.next();
       if (step.done) return step.value;
-      await this.nextPage();
+      await this.pausePoint();
     }
   }
 
-  private async nextPage(): Promise<void> {
+  /** Between pages and between fits: lets the service work, and ends the run once stop() was called. */
+  private async pausePoint(): Promise<void> {
     await this.options.pause?.();
     if (this.stopRequested) throw STOPPED;
   }
@@ -395,7 +401,7 @@ export class RefitJob {
       for (const v of page) if (v.receivedAt >= since) take(v);
       if (page.length < PAGE || page[page.length - 1]!.receivedAt < since) return;
       before = page[page.length - 1]!.seq;
-      await this.nextPage();
+      await this.pausePoint();
     }
   }
 
@@ -407,7 +413,7 @@ export class RefitJob {
       for (const leg of page) if (leg.createdAt >= since) take(leg);
       if (page.length < PAGE || page[page.length - 1]!.createdAt < since) return;
       before = page[page.length - 1]!.id;
-      await this.nextPage();
+      await this.pausePoint();
     }
   }
 }
