@@ -129,6 +129,17 @@ async function drained(pid: number, limitMs = 120_000): Promise<number> {
   return Math.round((performance.now() - start) / 100) / 10;
 }
 
+/** Signals the service has processed so far, from its /metrics. */
+async function processedTotal(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(/^hedgehook_signals_processed_total\{[^}]*\} (\d+)$/gm)) sum += Number(m[1]);
+  return sum;
+}
+
+/** The fixed-rate rounds' warm-up: its requests are sent (and processed) but not timed. */
+const WARMUP_SECONDS = 1;
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'hedgehook-bench-'));
@@ -170,11 +181,19 @@ try {
   // Three interleaved rounds, as at saturation: one round's p99 rests on its fifty slowest
   // answers, and single rounds of the same build moved between 3 and 12 ms here.
   const fixedRounds: Record<'bare' | 'hedgehook', OpenLoopResult[]> = { bare: [], hedgehook: [] };
+  const fixedProcessing: { requests: number; processedByEnd: number; backlogSeconds: number }[] = [];
   for (let round = 0; round < 3; round++) {
     for (const [name, url] of [['bare', bare.url], ['hedgehook', hh.url]] as const) {
       process.stderr.write(`round ${round + 1}: ${name} at ${FIXED_RATE} req/s over ${CONNECTIONS} connections…\n`);
-      fixedRounds[name].push(await openLoop({ url: `${url}/webhooks/default`, rate: FIXED_RATE, seconds: SECONDS, connections: CONNECTIONS, makeRequest: () => signedWebhook(PAYLOAD) }));
-      if (name === 'hedgehook') await drained(hh.pid);
+      const processedBefore = name === 'hedgehook' ? await processedTotal(url) : 0;
+      const result = await openLoop({ url: `${url}/webhooks/default`, rate: FIXED_RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, makeRequest: () => signedWebhook(PAYLOAD) });
+      fixedRounds[name].push(result);
+      if (name === 'hedgehook') {
+        // Whether the worker kept up: a backlog it is still working through keeps the event
+        // loop busy, and the acknowledgements' tail with it.
+        const processed = (await processedTotal(url)) - processedBefore;
+        fixedProcessing.push({ requests: result.sent + FIXED_RATE * WARMUP_SECONDS, processedByEnd: processed, backlogSeconds: await drained(hh.pid) });
+      }
     }
   }
   const memory = rssMb(hh.pid);
@@ -214,7 +233,7 @@ try {
     },
     loadGeneratorCpuMsPerSecond: { bare: median(sat('bare').map((r) => r.loadGeneratorCpuMsPerSecond)), hedgehook: median(sat('hedgehook').map((r) => r.loadGeneratorCpuMsPerSecond)) },
     bareSaturationLatencyMs: { p50: median(sat('bare').map((r) => r.latencyMs.p50)), p99: median(sat('bare').map((r) => r.latencyMs.p99)) },
-    fixedRate: { requestsPerSec: FIXED_RATE, connections: CONNECTIONS, hedgehook: fixed('hedgehook'), bare: fixed('bare') },
+    fixedRate: { requestsPerSec: FIXED_RATE, connections: CONNECTIONS, hedgehook: fixed('hedgehook'), bare: fixed('bare'), hedgehookProcessing: fixedProcessing },
     diskSync: disk,
     rssMb: memory.rss,
     peakRssMb: memory.peak,
@@ -244,6 +263,7 @@ try {
     ['server CPU per request at saturation: bare / hedgehook ack / hedgehook incl. processing', `${summary.cpuMicrosPerRequest.bare} / ${summary.cpuMicrosPerRequest.hedgehookAck} / ${summary.cpuMicrosPerRequest.hedgehookWithProcessing} µs`],
     ['load generator CPU during bare / hedgehook rounds (1000 = one core)', `${summary.loadGeneratorCpuMsPerSecond.bare} / ${summary.loadGeneratorCpuMsPerSecond.hedgehook} ms/s`],
     [`hedgehook ack p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns (median of 3; rounds' p99)`, `${fixed('hedgehook').latencyMs.p50} / ${fixed('hedgehook').latencyMs.p99} ms (${fixedRounds.hedgehook.map((r) => r.latencyMs.p99).join(', ')})`],
+    [`hedgehook signals processed by the end of each ${FIXED_RATE} req/s round, of those sent; backlog left`, fixedProcessing.map((f) => `${f.processedByEnd}/${f.requests}, ${f.backlogSeconds} s`).join('; ')],
     [`bare p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns (median of 3; rounds' p99)`, `${fixed('bare').latencyMs.p50} / ${fixed('bare').latencyMs.p99} ms (${fixedRounds.bare.map((r) => r.latencyMs.p99).join(', ')})`],
     [`disk: fdatasync of ${disk.bytesPerSync / 1024} KiB on the data directory, p50 / p99 / max (${disk.samples} syncs)`, `${disk.fdatasyncMs.p50} / ${disk.fdatasyncMs.p99} / ${disk.fdatasyncMs.max} ms`],
     ['hedgehook RSS after the runs (peak)', `${memory.rss} MB (${memory.peak} MB)`],
