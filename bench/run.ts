@@ -241,6 +241,7 @@ try {
     ackLatencyByConnections: Object.fromEntries(Object.entries(byConnections).map(([c, r]) => [c, { acknowledgedPerSec: r.requestsPerSec, p50: r.latencyMs.p50, p99: r.latencyMs.p99 }])),
     commitToWireMs: sections.execution.commitToWireMs,
     backtest: { barsPerSecond: sections.backtest.barsPerSecond, wallMs: sections.backtest.wallMs, bars: sections.backtest.bars, signals: sections.backtest.signals },
+    restart: { signals: sections.restart.signals, restoreMs: sections.restart.restoreMs.median, readAllMs: sections.restart.readAllMs },
   };
   const report = {
     benchmark: 'webhook-ack',

@@ -22,6 +22,12 @@ export interface SignalListQuery {
   source?: string;
   /** Only the signals of one (account, symbol) key (`partitionKey(payload)`). */
   partitionKey?: string;
+  /**
+   * false: each signal's `outcome` is left out. For readers that need the payload and the
+   * state only (the start-up fold): the outcome is most of what a read costs (on SQLite,
+   * 1,000 signals took 12 ms with their outcomes and 1 ms without).
+   */
+  outcome?: boolean;
 }
 
 export interface RejectionView extends Rejection {

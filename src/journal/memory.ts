@@ -175,7 +175,9 @@ export class MemoryJournal implements JournalStore {
       if (query.state !== undefined && row.state !== query.state) continue;
       if (query.source !== undefined && row.source !== query.source) continue;
       if (query.partitionKey !== undefined && row.partitionKey !== query.partitionKey) continue;
-      out.push(this.view(row));
+      const view = this.view(row);
+      if (query.outcome === false) delete view.outcome;
+      out.push(view);
     }
     return out;
   }

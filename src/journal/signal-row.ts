@@ -92,6 +92,9 @@ export function deliveryOf(row: ClaimRow): Delivery {
 
 export const SIGNAL_COLUMNS = 'seq, id, source, state, received_at, account, symbol, payload, attempts, last_error, outcome, updated_at';
 
+/** SIGNAL_COLUMNS for a listing asked without outcomes (`SignalListQuery.outcome: false`). */
+export const SIGNAL_COLUMNS_WITHOUT_OUTCOME = SIGNAL_COLUMNS.replace(/\boutcome\b/, 'NULL AS outcome');
+
 export interface SignalRow {
   seq: number;
   id: string;

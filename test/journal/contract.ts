@@ -253,6 +253,22 @@ export function journalContract(adapter: Adapter | ContractAdapter): void {
           assert.equal(hedged?.updatedAt, T0 + 5);
         }));
 
+      test('listSignals with outcome: false: the same signals, paged and filtered alike, each without its outcome', () =>
+        withHarness(adapter, async (_h, j) => {
+          await appendAll(j, [{ n: 1, key: 'A' }, { n: 2, key: 'A' }, { n: 3, key: 'B', source: 'tv' }]);
+          const [d] = await j.claim(1, T0);
+          await j.settle(d!, { state: 'hedged', reason: 'ok', decision: { ratio: 0.5 }, orders: [{ venue: 'paper' }] }, T0 + 5);
+          const full = await j.listSignals();
+          const lean = await j.listSignals({ outcome: false });
+          assert.deepEqual(lean, full.map(({ outcome: _outcome, ...rest }) => rest));
+          assert.ok(full.find((s) => s.seq === 1)?.outcome, 'the full listing holds the settled outcome');
+          assert.deepEqual((await j.listSignals({ outcome: false, limit: 1, beforeSeq: 3 })).map((s) => [s.seq, s.outcome]), [[2, undefined]]);
+          assert.deepEqual((await j.listSignals({ outcome: false, state: 'hedged' })).map((s) => [s.seq, s.state, s.updatedAt, s.outcome]), [[1, 'hedged', T0 + 5, undefined]]);
+          const a = makeSignal({ n: 1, key: 'A' }).partitionKey;
+          assert.deepEqual((await j.listSignals({ outcome: false, partitionKey: a })).map((s) => s.seq), [2, 1]);
+          assert.deepEqual((await j.listSignals({ outcome: false, source: 'tv' })).map((s) => s.payload), [makeSignal({ n: 3, key: 'B', source: 'tv' }).payload]);
+        }));
+
       test('isWritable is true on a healthy store and false when writes fail', () =>
         withHarness(adapter, async (h, j) => {
           assert.equal(await j.isWritable(), true);

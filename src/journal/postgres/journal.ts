@@ -47,6 +47,7 @@ import {
   OPEN_DEAD_LETTERS_SQL,
   REJECTION_COLUMNS,
   SIGNAL_COLUMNS,
+  SIGNAL_COLUMNS_WITHOUT_OUTCOME,
   deadLetterEntry,
   deliveryOf,
   eventView,
@@ -215,7 +216,8 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
       where.push(`partition_key = $${params.length}`);
     }
     params.push(clampLimit(query.limit));
-    const sql = `SELECT ${SIGNAL_COLUMNS} FROM signals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`;
+    const columns = query.outcome === false ? SIGNAL_COLUMNS_WITHOUT_OUTCOME : SIGNAL_COLUMNS;
+    const sql = `SELECT ${columns} FROM signals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`;
     return (await this.read<SignalRow>('journal read failed', sql, params)).map(signalView);
   }
 

@@ -73,6 +73,7 @@ import {
   OPEN_DEAD_LETTERS_SQL,
   REJECTION_COLUMNS,
   SIGNAL_COLUMNS,
+  SIGNAL_COLUMNS_WITHOUT_OUTCOME,
   deadLetterEntry,
   deliveryOf,
   eventView,
@@ -695,7 +696,8 @@ export class SqliteJournal implements JournalStore {
       params.push(query.partitionKey);
     }
     params.push(clampLimit(query.limit));
-    const sql = `SELECT ${SQLITE_SIGNAL_COLUMNS} FROM signals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    const columns = query.outcome === false ? SIGNAL_COLUMNS_WITHOUT_OUTCOME : SQLITE_SIGNAL_COLUMNS;
+    const sql = `SELECT ${columns} FROM signals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
     const rows = this.read(() => {
       let stmt = this.listStatements.get(sql);
       if (!stmt) this.listStatements.set(sql, (stmt = this.db.prepare(sql)));
