@@ -182,7 +182,7 @@ export async function restoreDecisionState(journal: Journal, state: DecisionStat
   for (;;) {
     // The fold reads the payload and the state only: without the outcomes the pass is
     // several times faster, and it stands between a restart and the first acknowledgement.
-    const page = await journal.listSignals(before === undefined ? { limit: PAGE, outcome: false } : { limit: PAGE, beforeSeq: before, outcome: false });
+    const page = await journal.listSignals({ limit: PAGE, outcome: false, ...(before !== undefined ? { beforeSeq: before } : {}) });
     if (page.length === 0) break;
     for (const view of page) {
       signals++;
@@ -279,7 +279,7 @@ export async function reloadKeyState(
 async function latestReport(journal: Journal, key: string): Promise<SignalView | undefined> {
   let before: number | undefined;
   for (;;) {
-    const page = await journal.listSignals(before === undefined ? { partitionKey: key, limit: KEY_PAGE, outcome: false } : { partitionKey: key, limit: KEY_PAGE, beforeSeq: before, outcome: false });
+    const page = await journal.listSignals({ partitionKey: key, limit: KEY_PAGE, outcome: false, ...(before !== undefined ? { beforeSeq: before } : {}) });
     for (const view of page) {
       if (REPORTING_STATES.has(view.state) && (view.payload.position || view.payload.action === 'close')) return view;
     }

@@ -12,7 +12,7 @@ const T0 = 1_800_000_000_000;
  * The start-up fold reads the whole journal before the service answers its first webhook,
  * and the per-key reload runs before each decision with shared stores: both read the
  * payload and the state only, so they ask for listings without outcomes (the outcome is
- * most of what a read costs: 1,000 signals took 12 ms with, 1 ms without, on SQLite).
+ * most of what a read costs: see SignalListQuery.outcome).
  */
 test('the start-up fold and the per-key reload ask for signals without their outcomes, and fold the same positions', async () => {
   const journal = new MemoryJournal();
