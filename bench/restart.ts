@@ -69,6 +69,7 @@ export async function benchRestart(signals = 30_000): Promise<RestartBench> {
     }
     for (let settled = 0; settled < signals; ) {
       const ds = await journal.claim(KEYS, 1_800_000_000_000 + signals);
+      if (ds.length === 0) throw new Error(`only ${settled} of ${signals} signals could be claimed`);
       await Promise.all(ds.map((d) => journal.settle(d, outcomeOf(d.seq), 1_800_000_000_000 + signals + d.seq)));
       settled += ds.length;
     }
