@@ -181,7 +181,8 @@ export async function restoreDecisionState(journal: Journal, state: DecisionStat
   let before: number | undefined;
   for (;;) {
     // The fold reads the payload and the state only: without the outcomes the pass is
-    // several times faster, and it stands between a restart and the first acknowledgement.
+    // about three times faster (bench/restart.ts), and it stands between a restart and the
+    // first acknowledgement.
     const page = await journal.listSignals({ limit: PAGE, outcome: false, ...(before !== undefined ? { beforeSeq: before } : {}) });
     if (page.length === 0) break;
     for (const view of page) {
