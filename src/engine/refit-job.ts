@@ -30,7 +30,7 @@ import type { Clock } from '../core/clock.ts';
 import type { ModelStore } from '../core/model.ts';
 import type { OrderLeg, OrderStore } from '../core/orders.ts';
 import type { Journal } from '../core/ports.ts';
-import type { ScheduledRuns } from '../core/scheduled-runs.ts';
+import type { ScheduledRun, ScheduledRuns } from '../core/scheduled-runs.ts';
 import type { SignalView } from '../core/signal.ts';
 import { DEFAULT_LEARNER, fittedModel, modelRatio, walkForwardSteps, type Evaluation, type WalkForward } from '../model/learner.ts';
 import { RealisedHedgeCollector, type RealisedHedgeSettings } from '../model/realised-hedges.ts';
@@ -183,6 +183,12 @@ function unread(at: number, status: 'stopped' | 'failed' | 'skipped', reason: st
   return { at, status, samples: 0, decisions: 0, prices: 0, beatsActive: false, reason };
 }
 
+/** Whose an occurrence is, for the log: done by a process (with what), or held by one. */
+function whoseRun(slot: number, run: ScheduledRun | undefined): string {
+  const of = `the run of ${new Date(slot).toISOString()}`;
+  return run?.finishedAt !== undefined ? `${of} was done by ${run.holder} (${run.outcome ?? 'no outcome'})` : `${of} is ${run?.holder ?? 'another process'}'s`;
+}
+
 /** Thrown at a pause once stop() was called; never leaves the job. */
 const STOPPED = new Error('weekly refit stopped');
 
@@ -265,7 +271,7 @@ export class RefitJob {
     try {
       const done = await this.options.runs?.get(REFIT_JOB, last);
       if (done?.finishedAt !== undefined) {
-        this.log.info({ refit: done }, `weekly refit: the run of ${new Date(last).toISOString()} was done by ${done.holder} (${done.outcome ?? 'no outcome'}); the next is at ${new Date(this.next ?? last + WEEK_MS).toISOString()}`);
+        this.log.info({ refit: done }, `weekly refit: ${whoseRun(last, done)}; the next is at ${new Date(this.next ?? last + WEEK_MS).toISOString()}`);
         return;
       }
       // Also a proposal made before the occurrences were recorded (an upgraded service).
@@ -305,10 +311,7 @@ export class RefitJob {
 
   /** Another process claimed the occurrence: nothing is read. */
   private async skipped(claim: Claim, at: number): Promise<RefitOutcome> {
-    const other = await claim.runs.get(REFIT_JOB, claim.slot);
-    const of = `the run of ${new Date(claim.slot).toISOString()}`;
-    const reason = other?.finishedAt !== undefined ? `${of} was done by ${other.holder} (${other.outcome ?? 'no outcome'})` : `${of} is ${other?.holder ?? 'another process'}'s`;
-    return unread(at, 'skipped', reason);
+    return unread(at, 'skipped', whoseRun(claim.slot, await claim.runs.get(REFIT_JOB, claim.slot)));
   }
 
   /**
