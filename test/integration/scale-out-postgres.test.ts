@@ -327,6 +327,31 @@ describe('scale-out: PostgreSQL journal', { skip }, () => {
     });
   });
 
+  it('statements with parameters are prepared on the connection, each under a name of its own', async () => {
+    const s = freshSchema();
+    // One connection, so that its pg_prepared_statements holds everything the journal ran.
+    const db = await openPostgres({ url: POSTGRES_URL, schema: s.schema, pool: { max: 1 } });
+    const journal = new PostgresJournal(db);
+    try {
+      for (const n of [1, 2]) {
+        await journal.append(makeSignal(n));
+        const [d] = await journal.claim(1, T0 + n);
+        await journal.settle(d!, { state: 'skipped' }, T0 + n);
+        assert.equal((await journal.getSignal(d!.id))?.state, 'skipped');
+      }
+      const prepared = await db.query<{ name: string; statement: string }>('test', 'SELECT name, statement FROM pg_prepared_statements');
+      const texts = prepared.map((r) => r.statement);
+      assert.ok(texts.some((t) => t.includes('INSERT INTO signals')), 'the append is prepared');
+      assert.ok(texts.some((t) => t.includes("SET state = 'processing'")), 'the claim is prepared');
+      assert.ok(prepared.every((r) => /^hh_[0-9a-f]{24}$/.test(r.name)), prepared.map((r) => r.name).join(', '));
+      assert.equal(new Set(texts).size, texts.length, 'one name per text');
+    } finally {
+      await journal.close();
+      await db.close();
+      await s.drop();
+    }
+  });
+
   describe('order legs', () => {
     const SIG = 'sig_abcdefghijklmnopqrst';
     const leg = (n: number, over: Partial<OrderLeg> = {}): OrderLeg => ({
