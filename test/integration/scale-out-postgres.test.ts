@@ -130,9 +130,9 @@ describe('scale-out: PostgreSQL journal', { skip }, () => {
     it('an older schema is brought forward; a newer one than this hedgehook knows is refused', async () => {
       const f = await fresh(1);
       try {
-        await sql(f.schema, 'DROP TABLE order_legs, scheduled_runs; DROP INDEX signals_by_partition; DELETE FROM schema_migrations WHERE version >= 3');
+        await sql(f.schema, 'DROP TABLE order_legs, scheduled_runs; DROP INDEX signals_by_partition; DROP FUNCTION append_signals; DELETE FROM schema_migrations WHERE version >= 3');
         const report = await migratePostgres(f.db, POSTGRES_MIGRATIONS);
-        assert.deepEqual(report.applied, [{ version: 3, name: 'order legs' }, { version: 4, name: 'key reads' }, { version: 5, name: 'scheduled runs' }]);
+        assert.deepEqual(report.applied, [{ version: 3, name: 'order legs' }, { version: 4, name: 'key reads' }, { version: 5, name: 'scheduled runs' }, { version: 6, name: 'append function' }]);
         assert.equal((await sql(f.schema, 'SELECT count(*)::int AS n FROM order_legs'))[0]!.n, 0);
         await sql(f.schema, `INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')`);
         await assert.rejects(migratePostgres(f.db, POSTGRES_MIGRATIONS), (e: unknown) => isHedgehookError(e) && e.code === 'HH_ERR_JOURNAL_UNAVAILABLE' && !e.retryable && /newer/.test(e.message));
@@ -341,7 +341,7 @@ describe('scale-out: PostgreSQL journal', { skip }, () => {
       }
       const prepared = await db.query<{ name: string; statement: string }>('test', 'SELECT name, statement FROM pg_prepared_statements');
       const texts = prepared.map((r) => r.statement);
-      assert.ok(texts.some((t) => t.includes('INSERT INTO signals')), 'the append is prepared');
+      assert.ok(texts.some((t) => t.includes('append_signals(')), 'the append is prepared');
       assert.ok(texts.some((t) => t.includes("SET state = 'processing'")), 'the claim is prepared');
       assert.ok(prepared.every((r) => /^hh_[0-9a-f]{24}$/.test(r.name)), prepared.map((r) => r.name).join(', '));
       assert.equal(new Set(texts).size, texts.length, 'one name per text');

@@ -203,10 +203,10 @@ test('the commands on a PostgreSQL + NATS configuration: migrate (once), then dl
   try {
     const first = await hedgehook(['migrate', '--config', config]);
     assert.equal(first.status, 0, first.out);
-    assert.match(first.out, new RegExp(`postgres schema ${schema.schema}: version 0 → 5 \\(1 journal, 2 models and controls, 3 order legs, 4 key reads, 5 scheduled runs\\)`));
+    assert.match(first.out, new RegExp(`postgres schema ${schema.schema}: version 0 → 6 \\(1 journal, 2 models and controls, 3 order legs, 4 key reads, 5 scheduled runs, 6 append function\\)`));
     assert.match(first.out, new RegExp(`jetstream stream ${stream.stream}: 4 partitions`));
     const again = await hedgehook(['migrate', '--config', config]);
-    assert.match(again.out, /up to date at version 5/);
+    assert.match(again.out, /up to date at version 6/);
 
     const [dlq, halt] = await Promise.all([hedgehook(['dlq', 'list', '--json', '--config', config]), hedgehook(['halt', '--config', config, '--reason', 'drill', '--by', 'ops'])]);
     assert.equal(dlq.status, 0, dlq.out);

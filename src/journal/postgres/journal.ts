@@ -3,7 +3,8 @@
  * hedgehook processes at once. Same semantics as the SQLite journal (the shared contract in
  * test/journal/contract.ts runs against both); what differs is how they hold across processes.
  *
- * - Appends are group-committed (batcher.ts): one transaction per batch. De-duplication is the
+ * - Appends are group-committed (batcher.ts): one transaction per batch, one call of the
+ *   server-side `append_signals` (migrations/006-append-function.ts). De-duplication is the
  *   UNIQUE (source, dedup_key) constraint, so two processes receiving the same delivery store
  *   one signal. A batch first takes the row lock of each of its partition keys (in one fixed
  *   order, so batches of different processes cannot deadlock) and only then draws sequence
@@ -480,91 +481,41 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
   // -- internals -------------------------------------------------------------------------
 
   private async commitAppends(items: readonly PreparedSignal[]): Promise<(AppendResult | Error)[]> {
-    return this.db.transaction('the journal could not commit', async (c) => {
-      // Per-key order (see the file comment): lock every key of the batch, in one order for all.
-      const keys = [...new Set(items.map((i) => i.partitionKey))];
-      await c.query(
-        `INSERT INTO partition_keys (partition_key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k COLLATE "C"
-         ON CONFLICT (partition_key) DO UPDATE SET appended = partition_keys.appended + 1`,
-        [keys],
-      );
-      const found = await c.query<{ source: string; dedup_key: string; id: string; seq: number }>(
-        `SELECT s.source, s.dedup_key, s.id, s.seq FROM signals s
-         JOIN unnest($1::text[], $2::text[]) AS u (source, dedup_key) ON s.source = u.source AND s.dedup_key = u.dedup_key`,
-        [items.map((i) => i.source), items.map((i) => i.dedupKey)],
-      );
-      const stored = new Map(found.rows.map((r) => [dedupOf(r.source, r.dedup_key), { id: r.id, seq: r.seq }]));
-      // New signals, first occurrence only: a repeat inside the batch is a duplicate of it.
-      const fresh: PreparedSignal[] = [];
-      const firstInBatch = new Set<string>();
-      for (const item of items) {
-        const k = dedupOf(item.source, item.dedupKey);
-        if (stored.has(k) || firstInBatch.has(k)) continue;
-        firstInBatch.add(k);
-        fresh.push(item);
-      }
-      const inserted = new Map<string, { id: string; seq: number }>();
-      if (fresh.length > 0) {
-        const seqRows = await c.query<{ seq: number }>(`SELECT nextval('signal_seq') AS seq FROM generate_series(1, $1)`, [fresh.length]);
-        const seqs = seqRows.rows.map((r) => r.seq).sort((a, b) => a - b);
-        const col = <K extends keyof PreparedSignal>(k: K) => fresh.map((f) => f[k]);
-        const outbox = this.delivery === 'outbox';
-        const rows = await c.query<{ seq: number; id: string; source: string; dedup_key: string }>(
-          `WITH ins AS (
-             INSERT INTO signals (seq, id, source, dedup_key, received_at, remote_addr, headers, body, payload, account, symbol, partition_key, updated_at)
-             SELECT u.seq, u.id, u.source, u.dedup_key, u.received_at, u.remote_addr, u.headers, u.body, u.payload, u.account, u.symbol, u.partition_key, u.received_at
-             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-               AS u (seq, id, source, dedup_key, received_at, remote_addr, headers, body, payload, account, symbol, partition_key)
-             ORDER BY u.seq
-             ON CONFLICT DO NOTHING
-             RETURNING seq, id, source, dedup_key, partition_key, received_at
-           ), q AS (
-             INSERT INTO queue (seq, partition_key, not_before) SELECT seq, partition_key, 0 FROM ins
-           ), e AS (
-             INSERT INTO signal_events (signal_seq, type, at) SELECT seq, 'received', received_at FROM ins
-           ), o AS (
-             INSERT INTO outbox (seq, msg_id, partition_key, created_at) SELECT seq, id, partition_key, received_at FROM ins WHERE $13::boolean ORDER BY seq
-           )
-           SELECT seq, id, source, dedup_key FROM ins`,
-          [
-            seqs,
-            col('id'),
-            col('source'),
-            col('dedupKey'),
-            col('receivedAt'),
-            col('remoteAddr'),
-            col('headers'),
-            col('body'),
-            col('payload'),
-            col('account'),
-            col('symbol'),
-            col('partitionKey'),
-            outbox,
-          ],
-        );
-        for (const r of rows.rows) inserted.set(dedupOf(r.source, r.dedup_key), { id: r.id, seq: r.seq });
-        // Not inserted: another process stored the same delivery a moment ago (a duplicate),
-        // or the id is taken by a different delivery (refused alone).
-        const missing = fresh.filter((f) => !inserted.has(dedupOf(f.source, f.dedupKey)));
-        if (missing.length > 0) {
-          const again = await c.query<{ source: string; dedup_key: string; id: string; seq: number }>(
-            `SELECT s.source, s.dedup_key, s.id, s.seq FROM signals s
-             JOIN unnest($1::text[], $2::text[]) AS u (source, dedup_key) ON s.source = u.source AND s.dedup_key = u.dedup_key`,
-            [missing.map((i) => i.source), missing.map((i) => i.dedupKey)],
-          );
-          for (const r of again.rows) stored.set(dedupOf(r.source, r.dedup_key), { id: r.id, seq: r.seq });
-        }
-      }
-      return items.map((item): AppendResult | Error => {
-        const k = dedupOf(item.source, item.dedupKey);
-        const before = stored.get(k);
-        if (before) return { status: 'duplicate', id: before.id, seq: before.seq };
-        const mine = inserted.get(k);
-        if (!mine) return new HedgehookError('HH_ERR_INTERNAL', `signal id ${item.id} is already used by another delivery`);
-        // The first occurrence in the batch is the accepted one; later repeats are its duplicates.
-        if (firstInBatch.delete(k)) return { status: 'accepted', id: mine.id, seq: mine.seq };
-        return { status: 'duplicate', id: mine.id, seq: mine.seq };
-      });
+    // One round trip: the key locks, the duplicate lookup, the numbering and the inserts run
+    // in the server (migrations/006-append-function.ts), as one statement and so one transaction.
+    const col = <K extends keyof PreparedSignal>(k: K) => items.map((f) => f[k]);
+    const rows = await this.db.query<{ kind: 'inserted' | 'found'; id: string; source: string; dedup_key: string; seq: number }>(
+      'the journal could not commit',
+      'SELECT kind, id, source, dedup_key, seq FROM append_signals($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+      [
+        col('id'),
+        col('source'),
+        col('dedupKey'),
+        col('receivedAt'),
+        col('remoteAddr'),
+        col('headers'),
+        col('body'),
+        col('payload'),
+        col('account'),
+        col('symbol'),
+        col('partitionKey'),
+        this.delivery === 'outbox',
+      ],
+    );
+    const stored = new Map<string, { id: string; seq: number }>();
+    const inserted = new Map<string, { id: string; seq: number }>();
+    for (const r of rows) (r.kind === 'inserted' ? inserted : stored).set(dedupOf(r.source, r.dedup_key), { id: r.id, seq: r.seq });
+    const firstInBatch = new Set<string>();
+    return items.map((item): AppendResult | Error => {
+      const k = dedupOf(item.source, item.dedupKey);
+      const before = stored.get(k);
+      if (before) return { status: 'duplicate', id: before.id, seq: before.seq };
+      const mine = inserted.get(k);
+      if (!mine) return new HedgehookError('HH_ERR_INTERNAL', `signal id ${item.id} is already used by another delivery`);
+      // The first occurrence in the batch is the accepted one; later repeats are its duplicates.
+      if (firstInBatch.has(k)) return { status: 'duplicate', id: mine.id, seq: mine.seq };
+      firstInBatch.add(k);
+      return { status: 'accepted', id: mine.id, seq: mine.seq };
     });
   }
 
