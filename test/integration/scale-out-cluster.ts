@@ -71,7 +71,7 @@ export class Cluster {
       HH_DATA_DIR: join(this.dir, `p${index}`),
       HEDGEHOOK_WEBHOOK_SECRET: TEST_SECRET,
     };
-    const child = spawn(process.execPath, [...(process.env.HH_TMP_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.HH_TMP_PROF, '--cpu-prof-interval', '500'] : []), '--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
     const url = await new Promise<string>((resolve, reject) => {
