@@ -6,9 +6,10 @@
  * Per run: `acceptedPerSec` — webhooks answered 2xx per second (the journal path: verify,
  * commit signal + outbox row); `processedPerSec` — signals settled per second, from the
  * first request until the last signal is hedged (relay → JetStream → worker → journal);
- * the ack latency percentiles. The processes, PostgreSQL, NATS and this sender share the
- * machine's cores, so on a small machine more processes mostly means more contention: the
- * figures say what this machine does, not what N machines would.
+ * the ack latency percentiles. A last run has one process and one sender that waits for
+ * each answer: the latency a single strategy sees. The processes, PostgreSQL, NATS and this
+ * sender share the machine's cores, so on a small machine more processes mostly means more
+ * contention: the figures say what this machine does, not what N machines would.
  *
  * `benchScaleOut()` is exported for bench/run.ts to merge into `npm run bench`.
  */
@@ -92,7 +93,7 @@ async function runOnce(processes: number, count: number, connections: number, pa
   }
 }
 
-export async function benchScaleOut(options: { count?: number; processes?: number[]; connections?: number; partitions?: number } = {}): Promise<ScaleOutReport> {
+export async function benchScaleOut(options: { count?: number; processes?: number[]; connections?: number; partitions?: number; singleSenderCount?: number } = {}): Promise<ScaleOutReport> {
   const cpu = cpus();
   const report: ScaleOutReport = {
     kind: 'scale-out',
@@ -108,6 +109,8 @@ export async function benchScaleOut(options: { count?: number; processes?: numbe
   for (const n of options.processes ?? [1, 2, 3]) {
     report.runs.push(await runOnce(n, options.count ?? 2000, options.connections ?? 32, options.partitions ?? 16));
   }
+  // What one sender feels: each webhook sent when the last was answered, one process.
+  report.runs.push(await runOnce(1, options.singleSenderCount ?? 500, 1, options.partitions ?? 16));
   return report;
 }
 

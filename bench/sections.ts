@@ -49,7 +49,7 @@ export function sectionLines(r: SectionsReport): string[] {
   ];
   if (r.scaleOut?.skipped) lines.push(`| scale-out | skipped: ${r.scaleOut.skipped} | |`);
   for (const run of r.scaleOut?.runs ?? []) {
-    lines.push(`| scale-out, ${run.processes} process${run.processes > 1 ? 'es' : ''} (${run.webhooks} webhooks, ${run.connections} connections) | ${run.acceptedPerSec} accepted/s, ${run.processedPerSec} processed/s; ack p50 ${run.ackLatencyMs.p50} ms, p99 ${run.ackLatencyMs.p99} ms | |`);
+    lines.push(`| scale-out, ${run.processes} process${run.processes > 1 ? 'es' : ''} (${run.webhooks} webhooks, ${run.connections} connection${run.connections > 1 ? 's' : ''}) | ${run.acceptedPerSec} accepted/s, ${run.processedPerSec} processed/s; ack p50 ${run.ackLatencyMs.p50} ms, p99 ${run.ackLatencyMs.p99} ms | |`);
   }
   return lines;
 }
