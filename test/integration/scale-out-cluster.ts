@@ -143,13 +143,12 @@ export class Cluster {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            let id: string | undefined;
             try {
-              id = (JSON.parse(Buffer.concat(chunks).toString()) as { id?: string }).id;
+              const body = JSON.parse(Buffer.concat(chunks).toString()) as { id?: string };
+              resolve({ status: res.statusCode ?? 0, ...(body.id ? { id: body.id } : {}) });
             } catch {
-              id = undefined;
+              resolve(undefined); // not our JSON answer, as fetch's res.json() threw before
             }
-            resolve({ status: res.statusCode ?? 0, ...(id ? { id } : {}) });
           });
           res.on('error', () => resolve(undefined));
         },

@@ -117,8 +117,7 @@ export class PostgresDatabase {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const c = client;
-      const result = await fn({ query: <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) => c.query<R>(this.statement(sql, params)) });
+      const result = await fn({ query: <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) => client.query<R>(this.statement(sql, params)) });
       await client.query('COMMIT');
       return result;
     } catch (err) {

@@ -3,8 +3,10 @@ import type { PostgresMigration } from '../migrate.ts';
 /**
  * The append of a batch as one server-side function, so that committing a batch of
  * webhooks is one round trip instead of six (BEGIN, the key locks, the duplicate lookup,
- * the sequence numbers, the inserts, COMMIT): on the project's small host a round trip to
- * PostgreSQL cost 0.5–0.7 ms, and the six were most of a single webhook's acknowledgement.
+ * the sequence numbers, the inserts, COMMIT). On the project's small host a single
+ * webhook's append took 5.0 ms at the median as six round trips, of which the server's own
+ * statement time was about 2 ms, and 3.8 ms as this one call; at 32 connections one
+ * process acknowledged 435–637 webhooks/s against 358–431 (README, scale-out).
  * One call is one statement, so one transaction; inside it each statement takes a fresh
  * snapshot (READ COMMITTED, a volatile function) as the separate statements did, so the
  * inserts see what another process committed while this one waited for a key's lock.
