@@ -13,6 +13,7 @@ import { signedWebhook, startServiceProcess, writeConfig } from '../test/helpers
 import { openLoop, type OpenLoopResult } from './open-loop.ts';
 import { benchDecision } from './decision.ts';
 import { benchDiskSync } from './disk-sync.ts';
+import { watchDashboard, type DashboardLoad } from './dashboard-load.ts';
 import { benchSections, sectionLines } from './sections.ts';
 
 function arg(name: string): string | undefined {
@@ -197,6 +198,16 @@ try {
     }
   }
   const memory = rssMb(hh.pid);
+  // The same fixed rate while a dashboard watches (after the RSS reading, which stays
+  // comparable with earlier runs): its reads share the event loop with the acknowledgements.
+  const watchedRounds: { result: OpenLoopResult; dashboard: DashboardLoad }[] = [];
+  for (let round = 0; round < 3; round++) {
+    process.stderr.write(`round ${round + 1}: hedgehook at ${FIXED_RATE} req/s with a dashboard open…\n`);
+    const watcher = watchDashboard(hh.url);
+    const result = await openLoop({ url: `${hh.url}/webhooks/default`, rate: FIXED_RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, makeRequest: () => signedWebhook(PAYLOAD) });
+    watchedRounds.push({ result, dashboard: await watcher.stop() });
+    await drained(hh.pid);
+  }
   // Latency against the number of connections, closed loop (each connection sends its next
   // request when answered): 1 is a single sender, 256 a crowd.
   const byConnections: Record<string, Run> = {};
@@ -234,6 +245,10 @@ try {
     loadGeneratorCpuMsPerSecond: { bare: median(sat('bare').map((r) => r.loadGeneratorCpuMsPerSecond)), hedgehook: median(sat('hedgehook').map((r) => r.loadGeneratorCpuMsPerSecond)) },
     bareSaturationLatencyMs: { p50: median(sat('bare').map((r) => r.latencyMs.p50)), p99: median(sat('bare').map((r) => r.latencyMs.p99)) },
     fixedRate: { requestsPerSec: FIXED_RATE, connections: CONNECTIONS, hedgehook: fixed('hedgehook'), bare: fixed('bare'), hedgehookProcessing: fixedProcessing },
+    fixedRateWithDashboard: {
+      latencyMs: { p50: median(watchedRounds.map((w) => w.result.latencyMs.p50)), p99: median(watchedRounds.map((w) => w.result.latencyMs.p99)) },
+      rounds: watchedRounds,
+    },
     diskSync: disk,
     rssMb: memory.rss,
     peakRssMb: memory.peak,
@@ -265,6 +280,7 @@ try {
     ['load generator CPU during bare / hedgehook rounds (1000 = one core)', `${summary.loadGeneratorCpuMsPerSecond.bare} / ${summary.loadGeneratorCpuMsPerSecond.hedgehook} ms/s`],
     [`hedgehook ack p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns (median of 3; rounds' p99)`, `${fixed('hedgehook').latencyMs.p50} / ${fixed('hedgehook').latencyMs.p99} ms (${fixedRounds.hedgehook.map((r) => r.latencyMs.p99).join(', ')})`],
     [`hedgehook signals processed by the end of each ${FIXED_RATE} req/s round, of those sent; backlog left`, fixedProcessing.map((f) => `${f.processedByEnd}/${f.requests}, ${f.backlogSeconds} s`).join('; ')],
+    [`hedgehook ack p50 / p99 at ${FIXED_RATE} req/s with a dashboard refreshing every second (median of 3; rounds' p99)`, `${summary.fixedRateWithDashboard.latencyMs.p50} / ${summary.fixedRateWithDashboard.latencyMs.p99} ms (${watchedRounds.map((w) => w.result.latencyMs.p99).join(', ')}); a refresh p50 ${median(watchedRounds.map((w) => w.dashboard.refreshMs.p50))} ms`],
     [`bare p50 / p99 at ${FIXED_RATE} req/s, ${CONNECTIONS} conns (median of 3; rounds' p99)`, `${fixed('bare').latencyMs.p50} / ${fixed('bare').latencyMs.p99} ms (${fixedRounds.bare.map((r) => r.latencyMs.p99).join(', ')})`],
     [`disk: fdatasync of ${disk.bytesPerSync / 1024} KiB on the data directory, p50 / p99 / max (${disk.samples} syncs)`, `${disk.fdatasyncMs.p50} / ${disk.fdatasyncMs.p99} / ${disk.fdatasyncMs.max} ms`],
     ['hedgehook RSS after the runs (peak)', `${memory.rss} MB (${memory.peak} MB)`],

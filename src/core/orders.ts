@@ -67,6 +67,15 @@ export interface StoredOrderLeg extends OrderLeg {
   id: number;
 }
 
+/** The legs of one signal, summed. */
+export interface OrderTotals {
+  signalId: string;
+  legs: number;
+  fees: number;
+  /** Σ filled × average price over the legs with an average price. */
+  filledNotional: number;
+}
+
 export interface OrderStore {
   /** Inserts or updates the leg with this client order id; resolves once committed. */
   save(leg: OrderLeg): Promise<void>;
@@ -76,6 +85,8 @@ export interface OrderStore {
   list(query?: OrderListQuery): Promise<StoredOrderLeg[]>;
   /** Legs whose outcome is not settled (pending, unknown, open): reconciled at start-up. */
   unsettled(): Promise<StoredOrderLeg[]>;
+  /** Per signal of `signalIds` that has legs (in no particular order), summed in the store. */
+  totalsBySignal(signalIds: readonly string[]): Promise<OrderTotals[]>;
 }
 
 /** An order leg as `GET /api/signals/:id` and `GET /api/orders` show it. */

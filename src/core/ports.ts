@@ -9,6 +9,7 @@ import type {
   IncomingSignal,
   ProcessingOutcome,
   Rejection,
+  SignalFact,
   SignalPayload,
   SignalState,
   SignalView,
@@ -46,6 +47,8 @@ export interface Journal {
   recordRejection(rejection: Rejection): void;
   getSignal(id: string): Promise<SignalView | undefined>;
   listSignals(query?: SignalListQuery): Promise<SignalView[]>;
+  /** Newest first, as listSignals; only `limit` and `beforeSeq` apply. */
+  listSignalFacts(query?: Pick<SignalListQuery, 'limit' | 'beforeSeq'>): Promise<SignalFact[]>;
   listRejections(limit?: number): Promise<RejectionView[]>;
   /** For /readyz: true when a write would succeed right now. */
   isWritable(): Promise<boolean>;

@@ -97,3 +97,18 @@ export interface SignalView {
   outcome?: ProcessingOutcome;
   updatedAt: number;
 }
+
+/**
+ * What an aggregate over many signals needs of each (the dashboard's performance by
+ * type): read without the payload and the outcome, whose parsing is most of what a
+ * listing of settled signals costs.
+ */
+export interface SignalFact {
+  seq: number;
+  id: string;
+  state: SignalState;
+  /** The payload's `type`, when it has one. */
+  type?: string;
+  /** The hedge ratio of the outcome's decision, once decided. */
+  ratio?: number;
+}

@@ -4,7 +4,7 @@
  * (signal, leg) unique.
  */
 import { HedgehookError } from '../core/errors.ts';
-import type { OrderLeg, OrderListQuery, OrderStore, StoredOrderLeg } from '../core/orders.ts';
+import type { OrderLeg, OrderListQuery, OrderStore, OrderTotals, StoredOrderLeg } from '../core/orders.ts';
 
 const OPEN = new Set(['pending', 'unknown', 'open']);
 
@@ -58,5 +58,19 @@ export class MemoryOrderStore implements OrderStore {
 
   async unsettled(): Promise<StoredOrderLeg[]> {
     return this.rows.filter((r) => OPEN.has(r.status)).map((r) => structuredClone(r));
+  }
+
+  async totalsBySignal(signalIds: readonly string[]): Promise<OrderTotals[]> {
+    const wanted = new Set(signalIds);
+    const totals = new Map<string, OrderTotals>();
+    for (const r of this.rows) {
+      if (!wanted.has(r.signalId)) continue;
+      let t = totals.get(r.signalId);
+      if (!t) totals.set(r.signalId, (t = { signalId: r.signalId, legs: 0, fees: 0, filledNotional: 0 }));
+      t.legs++;
+      t.fees += r.fee;
+      if (r.averagePrice !== undefined) t.filledNotional += r.filled * r.averagePrice;
+    }
+    return [...totals.values()];
   }
 }

@@ -18,6 +18,7 @@ import type {
   IncomingSignal,
   ProcessingOutcome,
   Rejection,
+  SignalFact,
   SignalPayload,
   SignalView,
 } from '../core/signal.ts';
@@ -40,6 +41,7 @@ import {
   type StoredSignal,
 } from './common.ts';
 import { GroupCommit } from './group-commit.ts';
+import { signalFact } from './signal-row.ts';
 import { silentLogger, type JournalLogger, type JournalStats, type JournalStore, type SignalEvent, type SignalEventType } from './types.ts';
 
 export interface MemoryJournalOptions {
@@ -178,6 +180,18 @@ export class MemoryJournal implements JournalStore {
       const view = this.view(row);
       if (query.outcome === false) delete view.outcome;
       out.push(view);
+    }
+    return out;
+  }
+
+  async listSignalFacts(query: Pick<SignalListQuery, 'limit' | 'beforeSeq'> = {}): Promise<SignalFact[]> {
+    this.checkOpen();
+    const limit = clampLimit(query.limit);
+    const start = query.beforeSeq === undefined ? this.rows.length : Math.min(this.rows.length, Math.ceil(query.beforeSeq) - 1);
+    const out: SignalFact[] = [];
+    for (let i = start - 1; i >= 0 && out.length < limit; i--) {
+      const row = this.rows[i]!;
+      out.push(signalFact({ seq: row.seq, id: row.id, state: row.state, type: row.payload.type, ratio: (row.outcome?.decision as { ratio?: unknown } | undefined)?.ratio }));
     }
     return out;
   }

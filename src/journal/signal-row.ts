@@ -6,7 +6,7 @@
  */
 import type { ErrorInfo } from '../core/errors.ts';
 import type { DeadLetterEntry, Delivery, RejectionView } from '../core/ports.ts';
-import type { IncomingSignal, ProcessingOutcome, Rejection, SignalPayload, SignalState, SignalView } from '../core/signal.ts';
+import type { IncomingSignal, ProcessingOutcome, Rejection, SignalFact, SignalPayload, SignalState, SignalView } from '../core/signal.ts';
 import { toJson, toSignalView } from './common.ts';
 import type { SignalEvent, SignalEventType } from './types.ts';
 
@@ -125,6 +125,23 @@ export function signalView(r: SignalRow): SignalView {
     outcome: r.outcome === null ? undefined : (JSON.parse(r.outcome) as ProcessingOutcome),
     updatedAt: r.updated_at,
   });
+}
+
+/** A row of a store's facts query: `type` and `ratio` as extracted from the JSON, unchecked. */
+export interface SignalFactRow {
+  seq: number;
+  id: string;
+  state: SignalState;
+  type: unknown;
+  ratio: unknown;
+}
+
+/** A type that is not a string and a ratio that is not a finite number are left out. */
+export function signalFact(r: SignalFactRow): SignalFact {
+  const fact: SignalFact = { seq: r.seq, id: r.id, state: r.state };
+  if (typeof r.type === 'string') fact.type = r.type;
+  if (typeof r.ratio === 'number' && Number.isFinite(r.ratio)) fact.ratio = r.ratio;
+  return fact;
 }
 
 export const REJECTION_COLUMNS = 'seq, at, source, remote_addr, status, code, reason, body_excerpt, headers';

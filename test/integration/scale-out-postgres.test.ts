@@ -29,6 +29,7 @@ import { DEFAULT_MODEL, parseModelVersion } from '../../src/model/registry.ts';
 import { controlContract } from '../journal/control-store-contract.ts';
 import { scheduledRunsContract } from '../journal/scheduled-runs-contract.ts';
 import { journalContract, type ContractAdapter } from '../journal/contract.ts';
+import { assertTotalsBySignal } from '../journal/order-totals.ts';
 import { makeSignal, retryable } from '../journal/fixtures.ts';
 import { modelStoreContract } from '../model/model-store-contract.ts';
 import { POSTGRES_URL, freshSchema, postgresMissing, sql } from './scale-out-env.ts';
@@ -398,6 +399,15 @@ describe('scale-out: PostgreSQL journal', { skip }, () => {
         assert.deepEqual((await b.list({ account: 'main' })).map((l) => l.leg), [3, 1, 0]);
         assert.deepEqual((await b.list({ account: 'main', symbol: 'TRX/USDT:USDT', beforeId: (await b.legsOf(SIG))[1]!.id })).map((l) => l.leg), [0]);
         await assert.rejects(a.save(leg(1, { clientOrderId: 'another-id' })), (e: unknown) => isHedgehookError(e) && e.code === 'HH_ERR_INTERNAL');
+      } finally {
+        await f.done();
+      }
+    });
+
+    it('sums the legs of the signals asked for, in PostgreSQL', async () => {
+      const f = await fresh();
+      try {
+        await assertTotalsBySignal(new PostgresOrderStore(f.db), leg);
       } finally {
         await f.done();
       }

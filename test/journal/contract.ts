@@ -269,6 +269,39 @@ export function journalContract(adapter: Adapter | ContractAdapter): void {
           assert.deepEqual((await j.listSignals({ outcome: false, source: 'tv' })).map((s) => s.payload), [makeSignal({ n: 3, key: 'B', source: 'tv' }).payload]);
         }));
 
+      test('listSignalFacts: newest first, paged, each signal\'s type, state and decided ratio as its full view has them', () =>
+        withHarness(adapter, async (_h, j) => {
+          const typed = (n: number, key: string, type?: unknown) => {
+            const base = makeSignal({ n, key });
+            const payload = { ...base.payload, ...(type === undefined ? {} : { type }) } as typeof base.payload;
+            return { ...base, payload, body: JSON.stringify(payload) };
+          };
+          for (const s of [typed(1, 'A', 'breakout'), typed(2, 'B', 'news'), typed(3, 'C'), typed(4, 'D', 'breakout'), typed(5, 'E', 'news')]) await j.append(s);
+          const [d1, d2, d3, d4] = await j.claim(4, T0);
+          await j.settle(d1!, { state: 'hedged', decision: { ratio: 0.625 }, orders: [{ venue: 'paper' }] }, T0 + 1);
+          await j.settle(d2!, { state: 'skipped', reason: 'flat', decision: { ratio: 0 } }, T0 + 1);
+          await j.settle(d3!, { state: 'rejected', reason: 'a ratio that is not a number', decision: { ratio: 'high' } }, T0 + 1);
+          await j.deadLetter(d4!, 'gave up', retryable, T0 + 1);
+          const facts = await j.listSignalFacts();
+          assert.deepEqual(facts, [
+            { seq: 5, id: makeSignal({ n: 5, key: 'E' }).id, state: 'received', type: 'news' },
+            { seq: 4, id: makeSignal({ n: 4, key: 'D' }).id, state: 'dead', type: 'breakout' },
+            { seq: 3, id: makeSignal({ n: 3, key: 'C' }).id, state: 'rejected' },
+            { seq: 2, id: makeSignal({ n: 2, key: 'B' }).id, state: 'skipped', type: 'news', ratio: 0 },
+            { seq: 1, id: makeSignal({ n: 1, key: 'A' }).id, state: 'hedged', type: 'breakout', ratio: 0.625 },
+          ]);
+          // The same facts as the full listing gives, read without the outcomes.
+          const full = await j.listSignals();
+          assert.deepEqual(facts.map((f) => [f.seq, f.state, f.type]), full.map((v) => [v.seq, v.state, v.payload.type]));
+          assert.deepEqual(
+            facts.map((f) => f.ratio),
+            full.map((v) => (v.outcome?.decision as { ratio?: unknown } | undefined)?.ratio).map((r) => (typeof r === 'number' ? r : undefined)),
+          );
+          assert.deepEqual((await j.listSignalFacts({ limit: 2 })).map((f) => f.seq), [5, 4]);
+          assert.deepEqual((await j.listSignalFacts({ limit: 2, beforeSeq: 4 })).map((f) => f.seq), [3, 2]);
+          assert.deepEqual((await j.listSignalFacts({ beforeSeq: 1 })), []);
+        }));
+
       test('isWritable is true on a healthy store and false when writes fail', () =>
         withHarness(adapter, async (h, j) => {
           assert.equal(await j.isWritable(), true);

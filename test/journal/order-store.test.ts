@@ -8,6 +8,7 @@ import type { OrderLeg, OrderStore } from '../../src/core/orders.ts';
 import { MemoryOrderStore } from '../../src/journal/memory-orders.ts';
 import { openSqliteState } from '../../src/journal/sqlite/index.ts';
 import { DEFAULT_MODEL, parseModelVersion } from '../../src/model/registry.ts';
+import { assertTotalsBySignal } from './order-totals.ts';
 
 const SIG = 'sig_abcdefghijklmnopqrst';
 
@@ -93,6 +94,15 @@ for (const [name, make] of stores) {
         assert.deepEqual((await store.unsettled()).map((l) => l.leg), [1, 3]);
         assert.deepEqual((await store.unsettled())[0]!.error, { code: 'HH_ERR_VENUE_TIMEOUT', message: 'x', retryable: true });
         assert.deepEqual((await store.legsOf(SIG)).map((l) => l.leg), [0, 1, 2, 3, 4]);
+      } finally {
+        close();
+      }
+    });
+
+    it('sums the legs of the signals asked for, in the store', async () => {
+      const { store, close } = make();
+      try {
+        await assertTotalsBySignal(store, leg);
       } finally {
         close();
       }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { LatencyHistogram } from '../../src/server/latency-histogram.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 import { performanceByType } from '../../src/server/dashboard-api.ts';
-import type { SignalView } from '../../src/core/signal.ts';
+import type { SignalFact } from '../../src/core/signal.ts';
 import { testServer } from '../helpers/server.ts';
 import { startMonitoredService } from '../helpers/monitored-service.ts';
 import { signedWebhook } from '../helpers/service-process.ts';
@@ -140,18 +140,17 @@ test('the dashboard page and its assets are served without a token; its data nee
   assert.equal((await s.app.inject({ url: '/api/dashboard/series?minutes=0', headers: { authorization: `Bearer ${token}` } })).statusCode, 400);
 });
 
-test('performance by type: count, states, average ratio, fees as cost, filled notional', () => {
-  const view = (id: string, type: string | undefined, state: SignalView['state'], ratio: number | null, orders: object[] = []): SignalView => ({
-    seq: 1, id, source: 'default', state, receivedAt: 0, account: 'main', symbol: 'TRX/USDT:USDT', attempts: 1, updatedAt: 0,
-    payload: { account: 'main', symbol: 'TRX/USDT:USDT', action: 'open', ...(type ? { type } : {}) },
-    outcome: state === 'dead' ? undefined : { state: state as 'hedged', decision: { ratio }, orders },
+test('performance by type: count, states, average ratio, the legs\' number, fees as cost, filled notional', () => {
+  const fact = (id: string, type: string | undefined, state: SignalFact['state'], ratio?: number): SignalFact => ({
+    seq: 1, id, state, ...(type ? { type } : {}), ...(ratio === undefined ? {} : { ratio }),
   });
-  const rows = performanceByType([
-    view('a', 'breakout', 'hedged', 0.6, [{ filled: 100, averagePrice: 0.25, fee: 0.01 }, { filled: 0, fee: 0 }]),
-    view('b', 'breakout', 'skipped', 0.4),
-    view('c', 'breakout', 'dead', null),
-    view('d', undefined, 'rejected', 0.9),
-  ]);
+  const rows = performanceByType(
+    [fact('a', 'breakout', 'hedged', 0.6), fact('b', 'breakout', 'skipped', 0.4), fact('c', 'breakout', 'dead'), fact('d', undefined, 'rejected', 0.9)],
+    new Map([
+      ['a', { signalId: 'a', legs: 2, fees: 0.01, filledNotional: 25 }],
+      ['elsewhere', { signalId: 'elsewhere', legs: 5, fees: 9, filledNotional: 900 }],
+    ]),
+  );
   assert.deepEqual(rows, [
     { type: 'breakout', count: 3, states: { hedged: 1, skipped: 1, dead: 1 }, averageRatio: 0.5, decided: 2, orders: 2, cost: 0.01, filledNotional: 25 },
     { type: '(none)', count: 1, states: { rejected: 1 }, averageRatio: 0.9, decided: 1, orders: 0, cost: 0, filledNotional: 0 },

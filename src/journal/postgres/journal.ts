@@ -26,7 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import { HedgehookError, type ErrorInfo } from '../../core/errors.ts';
 import type { DeadLetterEntry, Delivery, RejectionView, ReplayResult, SignalListQuery } from '../../core/ports.ts';
-import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalView } from '../../core/signal.ts';
+import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalFact, SignalView } from '../../core/signal.ts';
 import {
   DEFAULT_MAX_REJECTIONS,
   WorkListeners,
@@ -56,6 +56,7 @@ import {
   prepareRejection,
   prepareSignal,
   rejectionView,
+  signalFact,
   signalView,
   type ClaimRow,
   type DeadLetterRow,
@@ -63,6 +64,7 @@ import {
   type PreparedRejection,
   type PreparedSignal,
   type RejectionRow,
+  type SignalFactRow,
   type SignalRow,
 } from '../signal-row.ts';
 
@@ -220,6 +222,20 @@ export class PostgresJournal implements JournalStore, DeliveryStates {
     const columns = query.outcome === false ? SIGNAL_COLUMNS_WITHOUT_OUTCOME : SIGNAL_COLUMNS;
     const sql = `SELECT ${columns} FROM signals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`;
     return (await this.read<SignalRow>('journal read failed', sql, params)).map(signalView);
+  }
+
+  async listSignalFacts(query: Pick<SignalListQuery, 'limit' | 'beforeSeq'> = {}): Promise<SignalFact[]> {
+    // PostgreSQL extracts the two fields, so only they cross the wire and get parsed here.
+    const rows = await this.read<SignalFactRow>(
+      'journal read failed',
+      `SELECT seq, id, state,
+         CASE WHEN jsonb_typeof(p -> 'type') = 'string' THEN p ->> 'type' END AS type,
+         CASE WHEN jsonb_typeof(o -> 'decision' -> 'ratio') = 'number' THEN (o -> 'decision' ->> 'ratio')::float8 END AS ratio
+       FROM (SELECT seq, id, state, payload::jsonb AS p, outcome::jsonb AS o FROM signals WHERE seq < $1 ORDER BY seq DESC LIMIT $2) newest
+       ORDER BY seq DESC`,
+      [query.beforeSeq ?? Number.MAX_SAFE_INTEGER, clampLimit(query.limit)],
+    );
+    return rows.map(signalFact);
   }
 
   async listRejections(limit?: number): Promise<RejectionView[]> {

@@ -6,7 +6,7 @@
  * finishes it. A second leg with the same (signal, leg) under another id is refused.
  */
 import { HedgehookError } from '../../core/errors.ts';
-import type { OrderLeg, OrderListQuery, OrderStore, StoredOrderLeg } from '../../core/orders.ts';
+import type { OrderLeg, OrderListQuery, OrderStore, OrderTotals, StoredOrderLeg } from '../../core/orders.ts';
 import { LEG_COLUMNS as COLUMNS, LEG_INSERT_COLUMNS, LEG_UPSERT_SET, legFromRow as fromRow, legValues, type LegRow } from '../order-leg-row.ts';
 import type { PostgresDatabase } from './database.ts';
 
@@ -80,5 +80,16 @@ export class PostgresOrderStore implements OrderStore {
   async unsettled(): Promise<StoredOrderLeg[]> {
     const rows = await this.db.query<LegRow>('cannot read order legs', `SELECT ${COLUMNS} FROM order_legs WHERE status IN ('pending', 'unknown', 'open') ORDER BY id`);
     return rows.map(fromRow);
+  }
+
+  async totalsBySignal(signalIds: readonly string[]): Promise<OrderTotals[]> {
+    if (signalIds.length === 0) return [];
+    return this.db.query<OrderTotals & Record<string, unknown>>(
+      'cannot read order legs',
+      `SELECT signal_id AS "signalId", COUNT(*)::integer AS legs, COALESCE(SUM(fee::float8), 0) AS fees,
+         COALESCE(SUM(CASE WHEN average_price IS NULL THEN 0 ELSE filled::float8 * average_price::float8 END), 0) AS "filledNotional"
+       FROM order_legs WHERE signal_id = ANY($1::text[]) GROUP BY signal_id`,
+      [signalIds],
+    );
   }
 }

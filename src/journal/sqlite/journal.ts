@@ -46,7 +46,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { HedgehookError, type ErrorInfo } from '../../core/errors.ts';
 import type { DeadLetterEntry, Delivery, RejectionView, ReplayResult, SignalListQuery } from '../../core/ports.ts';
-import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalView } from '../../core/signal.ts';
+import type { AppendResult, IncomingSignal, ProcessingOutcome, Rejection, SignalFact, SignalView } from '../../core/signal.ts';
 import {
   DEFAULT_MAX_REJECTIONS,
   InFlight,
@@ -80,6 +80,7 @@ import {
   prepareRejection,
   prepareSignal,
   rejectionView,
+  signalFact,
   signalView,
   type ClaimRow,
   type DeadLetterRow,
@@ -87,6 +88,7 @@ import {
   type PreparedRejection,
   type PreparedSignal,
   type RejectionRow,
+  type SignalFactRow,
   type SignalRow,
 } from '../signal-row.ts';
 
@@ -150,6 +152,19 @@ export function signalOutcomeSql(table = 'signals'): string {
 
 /** SIGNAL_COLUMNS, the outcome read as above. */
 const SQLITE_SIGNAL_COLUMNS = SIGNAL_COLUMNS.replace(/\boutcome\b/, `${signalOutcomeSql()} AS outcome`);
+
+/**
+ * The facts of the newest signals, extracted by SQLite instead of parsed in JavaScript: a
+ * third of the event loop that the same signals with their outcomes take. The ratio falls
+ * back to the row's outcome only where no processed event has one, as signalOutcomeSql
+ * does: the row's outcome was written by settles before the events held it, and such a
+ * signal is never processed again (only dead signals are replayed, and they had none).
+ */
+const SIGNAL_FACTS_SQL = `SELECT seq, id, state, json_extract(payload, '$.type') AS type,
+    COALESCE((SELECT json_extract(e.detail, '$.outcome.decision.ratio') FROM signal_events e
+      WHERE e.signal_seq = signals.seq AND e.type = 'processed' ORDER BY e.seq DESC LIMIT 1),
+      json_extract(outcome, '$.decision.ratio')) AS ratio
+  FROM signals WHERE seq < ? ORDER BY seq DESC LIMIT ?`;
 
 const EVENTS_OF_SIGNAL_SQL = 'SELECT seq, signal_seq, type, at, detail FROM signal_events WHERE signal_seq = ? ORDER BY seq';
 
@@ -314,6 +329,7 @@ export class SqliteJournal implements JournalStore {
       depth: db.prepare('SELECT COUNT(*) FROM queue').pluck(),
       getSignal: db.prepare(`SELECT ${SQLITE_SIGNAL_COLUMNS} FROM signals WHERE seq = ?`),
       listRejections: db.prepare(`SELECT ${REJECTION_COLUMNS} FROM rejections ORDER BY seq DESC LIMIT ?`),
+      signalFacts: db.prepare(SIGNAL_FACTS_SQL),
       insertRejection: db.prepare(
         `INSERT INTO rejections (at, source, remote_addr, status, code, reason, body_excerpt, headers)
          VALUES (@at, @source, @remoteAddr, @status, @code, @reason, @bodyExcerpt, @headers)`,
@@ -704,6 +720,11 @@ export class SqliteJournal implements JournalStore {
       return stmt.all(...params) as SignalRow[];
     });
     return rows.map(signalView);
+  }
+
+  async listSignalFacts(query: Pick<SignalListQuery, 'limit' | 'beforeSeq'> = {}): Promise<SignalFact[]> {
+    const rows = this.read(() => this.s.signalFacts.all(query.beforeSeq ?? Number.MAX_SAFE_INTEGER, clampLimit(query.limit)) as SignalFactRow[]);
+    return rows.map(signalFact);
   }
 
   async listRejections(limit?: number): Promise<RejectionView[]> {

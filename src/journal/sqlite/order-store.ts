@@ -11,12 +11,12 @@
  * Amounts and prices are stored as text: the decimal written is the decimal read back.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import type { OrderLeg, OrderListQuery, OrderStore, StoredOrderLeg } from '../../core/orders.ts';
+import type { OrderLeg, OrderListQuery, OrderStore, OrderTotals, StoredOrderLeg } from '../../core/orders.ts';
 import { guarded } from './connection.ts';
 import { LEG_COLUMNS as COLUMNS, LEG_INSERT_COLUMNS, LEG_UPSERT_SET, legFromRow as fromRow, legValues, type LegRow } from '../order-leg-row.ts';
 
 export class SqliteOrderStore implements OrderStore {
-  private readonly s: Record<'upsert' | 'legsOf' | 'list' | 'listVenue' | 'listSignal' | 'listKey' | 'unsettled', Statement>;
+  private readonly s: Record<'upsert' | 'legsOf' | 'list' | 'listVenue' | 'listSignal' | 'listKey' | 'unsettled' | 'totals', Statement>;
 
   constructor(db: Db) {
     this.s = {
@@ -36,6 +36,12 @@ export class SqliteOrderStore implements OrderStore {
            AND (@signalId IS NULL OR signal_id = @signalId) AND (@venue IS NULL OR venue = @venue) AND id < @before ORDER BY id DESC LIMIT @limit`,
       ),
       unsettled: db.prepare(`SELECT ${COLUMNS} FROM order_legs WHERE status IN ('pending', 'unknown', 'open') ORDER BY id`),
+      // The ids as one JSON array parameter: one statement whatever their number.
+      totals: db.prepare(
+        `SELECT signal_id AS signalId, COUNT(*) AS legs, TOTAL(CAST(fee AS REAL)) AS fees,
+           TOTAL(CASE WHEN average_price IS NULL THEN 0 ELSE CAST(filled AS REAL) * CAST(average_price AS REAL) END) AS filledNotional
+         FROM order_legs WHERE signal_id IN (SELECT value FROM json_each(?)) GROUP BY signal_id`,
+      ),
     };
   }
 
@@ -65,5 +71,10 @@ export class SqliteOrderStore implements OrderStore {
 
   async unsettled(): Promise<StoredOrderLeg[]> {
     return guarded('cannot read order legs', () => (this.s.unsettled.all() as LegRow[]).map(fromRow));
+  }
+
+  async totalsBySignal(signalIds: readonly string[]): Promise<OrderTotals[]> {
+    if (signalIds.length === 0) return [];
+    return guarded('cannot read order legs', () => this.s.totals.all(JSON.stringify(signalIds)) as OrderTotals[]);
   }
 }
