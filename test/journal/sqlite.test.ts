@@ -599,4 +599,38 @@ describe('sqlite journal', () => {
       await assert.rejects(j.getSignal('x'), isUnavailable);
     }),
   );
+
+  test(
+    'a filtered listing walks the whole journal in slices, the event loop free between them, and finds what one read would',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      try {
+        // 10,000 signals, 10 of them from "tv" spread over the journal: three slices' worth.
+        const tvAt = new Set([3, 1200, 2500, 4100, 5000, 6150, 8190, 8191, 9000, 9999]);
+        for (let first = 1; first <= 10_000; first += 1000) {
+          await Promise.all(Array.from({ length: 1000 }, (_, k) => j.append(makeSignal({ n: first + k, source: tvAt.has(first + k) ? 'tv' : 'default' }))));
+        }
+        const newestFirst = [...tvAt].sort((a, b) => b - a);
+        let turns = 0;
+        let ticking = true;
+        const tick = () => {
+          turns++;
+          if (ticking) setImmediate(tick);
+        };
+        setImmediate(tick);
+        const all = await j.listSignals({ source: 'tv', limit: 50 });
+        ticking = false;
+        assert.deepEqual(all.map((s) => s.seq), newestFirst);
+        assert.ok(turns >= 2, `turns of the event loop during the walk: ${turns}`);
+        assert.deepEqual(all.map((s) => s.source), newestFirst.map(() => 'tv'));
+        assert.deepEqual((await j.listSignals({ source: 'tv', limit: 3 })).map((s) => s.seq), [9999, 9000, 8191]);
+        assert.deepEqual((await j.listSignals({ source: 'tv', limit: 3, beforeSeq: 8191 })).map((s) => s.seq), [8190, 6150, 5000]);
+        assert.deepEqual((await j.listSignals({ source: 'tv', beforeSeq: 3 })).map((s) => s.seq), []);
+        assert.deepEqual((await j.listSignals({ state: 'received', source: 'tv', limit: 2, outcome: false })).map((s) => [s.seq, s.outcome]), [[9999, undefined], [9000, undefined]]);
+        assert.deepEqual(await j.listSignals({ source: 'nobody' }), []);
+      } finally {
+        await j.close();
+      }
+    }),
+  );
 });
