@@ -6,14 +6,16 @@
  * by several processes (docs/deployment.md).
  */
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
+import { HedgehookError } from '../core/errors.ts';
 import type { Delivery, SignalProcessor } from '../core/ports.ts';
 import { Worker } from '../engine/worker.ts';
 import { createRefitJob, type RefitJob } from '../engine/refit-job.ts';
-import { createDecisionStage } from '../engine/decision-stage.ts';
+import { createDecisionStage, type DecisionStage } from '../engine/decision-stage.ts';
 import { createExecutionStage } from '../engine/execution-stage.ts';
 import { DecisionState, reloadKeyState, restoreDecisionState } from '../engine/decision-state.ts';
 import { buildServer } from '../server/app.ts';
@@ -43,6 +45,12 @@ export interface RunningService {
   url: string;
   host: string;
   port: number;
+  /**
+   * Resolves once the pipeline processes signals (state rebuilt, venues open, worker
+   * running); webhooks are taken from the moment the service is returned. Rejects only if
+   * the service is stopped first.
+   */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,24 +72,189 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const apiToken = resolveApiToken(config, opts.host, opts.dataDir, env, opts.announce);
   const stores: Stores = await openStores(storesConfigOf(config), { dataDir: opts.dataDir, logger, env, role: 'service' });
   const journal = stores.journal;
-  // Shared stores: other processes decide this process's keys too (see reloadKeyState).
-  const shared = stores.kind !== 'sqlite';
 
   // The ledger and the signal-fed volatility live in memory, rebuilt from the journal
   // (see src/engine/decision-state.ts for why not a table).
   const decisionState = new DecisionState(config.model.ewma);
-  let execution: ExecutionWiring;
+  // The webhooks need the journal only: the listener opens first, and the pipeline (the
+  // state's rebuild, market data, the venues, the worker) behind it. A venue that cannot be
+  // reached at start-up (an exchange's maintenance, a network fault, a bad key) then holds
+  // back the processing, not the acknowledgements: what arrives meanwhile is journaled and
+  // processed once the pipeline is up.
+  let pipeline: Pipeline | undefined;
+  const positions = () => (pipeline ? pipeline.decision.positions() : decisionState.positions());
+  let startupProblem: string | undefined;
+  const metrics = createMetrics({
+    queueDepth: () => stores.queue.depth(),
+    dlqSize: () => stores.dlq.size(),
+    activeModel: async () => (await stores.models.active()).version,
+    killSwitch: () => stores.controls.killSwitch(),
+    positions,
+    ...(stores.journalStats ? { journalStats: stores.journalStats } : {}),
+    clock,
+  });
+  const monitoring = wireMonitoring({
+    alerts: config.alerts,
+    metrics,
+    clock,
+    logger,
+    dlq: stores.dlq,
+    controls: stores.controls,
+    positions,
+    sources: sources.keys(),
+    env,
+  });
+  const server = buildServer({
+    journal,
+    queue: stores.queue,
+    dlq: stores.dlq,
+    models: stores.models,
+    controls: stores.controls,
+    positions,
+    orders: stores.orders,
+    market: () =>
+      pipeline?.execution.describe() ?? {
+        kind: 'none',
+        description: startupProblem ? `not open yet, retrying: ${startupProblem}` : 'opening market data and venues',
+        venues: [],
+      },
+    sources,
+    clock,
+    logger,
+    metrics,
+    apiToken,
+    trustProxy: config.server.trustProxy,
+    requestTimeoutMs: config.server.requestTimeoutMs,
+    headersTimeoutMs: config.server.headersTimeoutMs,
+    keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
+  });
   try {
-    const restored = await restoreDecisionState(journal, decisionState, stores.orders);
-    logger.info({ ...restored, stores: stores.kind }, 'decision state rebuilt from the journal');
-    const unsettled = await stores.orders.unsettled();
-    if (unsettled.length > 0) logger.warn({ legs: unsettled.map((l) => `${l.clientOrderId}@${l.venue}`) }, 'order legs with an open outcome: reconciled by client order id before their signal goes on');
-    const hedges = decisionState.positions().flatMap((p) => p.hedges.map((h) => ({ venue: h.venue, symbol: p.symbol, size: h.signedSize, entryPrice: h.averageEntry })));
-    execution = await openExecution(config, { clock, logger, random: Math.random, env, hedges });
+    await server.app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
+    monitoring.stop();
     await stores.close();
     throw err;
   }
+  const address = server.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+
+  const stopRequested = new AbortController();
+  const stopped = () => new HedgehookError('HH_ERR_SHUTTING_DOWN', 'the service stopped before its pipeline started');
+  const ready = (async () => {
+    await restoreState(stores, decisionState, logger);
+    if (stopRequested.signal.aborted) throw stopped();
+    const execution = await openExecutionUntilOpen(config, {
+      clock,
+      logger,
+      env,
+      hedges: () => decisionState.positions().flatMap((p) => p.hedges.map((h) => ({ venue: h.venue, symbol: p.symbol, size: h.signedSize, entryPrice: h.averageEntry }))),
+      signal: stopRequested.signal,
+      onFailure: (message) => (startupProblem = message),
+    });
+    if (stopRequested.signal.aborted) {
+      await execution.close();
+      throw stopped();
+    }
+    try {
+      pipeline = await startPipeline({ opts, config, clock, logger, stores, decisionState, execution, telemetry: monitoring.telemetry, workerHooks: monitoring.workerHooks });
+    } catch (err) {
+      await execution.close();
+      throw err;
+    }
+    logger.info('pipeline started: signals are processed');
+  })();
+  // The rejection is the caller's to see through `ready`; unobserved, it would end the process.
+  ready.catch(() => {});
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    host: opts.host,
+    port,
+    ready,
+    stop() {
+      // Order matters: refuse new webhooks, let answered ones finish their commit, drain
+      // in-flight processing, and only then close the stores (which hand held messages
+      // back to JetStream and publish what the outbox still holds).
+      stopping ??= (async () => {
+        monitoring.stop();
+        server.startDraining();
+        await server.app.close();
+        stopRequested.abort();
+        await ready.catch(() => {});
+        if (pipeline) {
+          await pipeline.refit?.stop();
+          await pipeline.worker.stop();
+          await pipeline.execution.close();
+        }
+        await stores.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+interface Pipeline {
+  decision: DecisionStage;
+  execution: ExecutionWiring;
+  worker: Worker;
+  refit: RefitJob | undefined;
+}
+
+async function restoreState(stores: Stores, state: DecisionState, logger: Logger): Promise<void> {
+  const restored = await restoreDecisionState(stores.journal, state, stores.orders);
+  logger.info({ ...restored, stores: stores.kind }, 'decision state rebuilt from the journal');
+  const unsettled = await stores.orders.unsettled();
+  if (unsettled.length > 0) logger.warn({ legs: unsettled.map((l) => `${l.clientOrderId}@${l.venue}`) }, 'order legs with an open outcome: reconciled by client order id before their signal goes on');
+}
+
+/** Waits before the next try to open the venues: 1 s, doubling, at most 30 s. */
+function openRetryDelayMs(attempt: number): number {
+  return Math.min(30_000, 1000 * 2 ** (attempt - 1));
+}
+
+/**
+ * Opens market data and the venues, trying again after a failure (exchange unreachable,
+ * a key refused, a symbol unknown) until it succeeds or the service stops: each failure is
+ * one error line with its reason. Giving up would end the process, and the webhooks with it.
+ */
+async function openExecutionUntilOpen(
+  config: Config,
+  deps: { clock: Clock; logger: Logger; env: NodeJS.ProcessEnv; hedges: () => NonNullable<Parameters<typeof openExecution>[1]['hedges']>; signal: AbortSignal; onFailure(message: string): void },
+): Promise<ExecutionWiring> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // The paper venues restart from the hedges the journal records (read again each try:
+      // nothing is processed meanwhile, so they are the same).
+      return await openExecution(config, { clock: deps.clock, logger: deps.logger, random: Math.random, env: deps.env, hedges: deps.hedges() });
+    } catch (err) {
+      if (deps.signal.aborted) throw err;
+      const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+      const retryInMs = openRetryDelayMs(attempt);
+      deps.onFailure(message);
+      deps.logger.error({ attempt, retryInMs, reason: message }, 'market data or venues could not be opened: webhooks are journaled and wait; trying again');
+      await sleep(retryInMs, undefined, { signal: deps.signal }).catch(() => {});
+      if (deps.signal.aborted) throw err;
+    }
+  }
+}
+
+/** The decision and execution stages and the worker over them, started. */
+async function startPipeline(deps: {
+  opts: ServiceOptions;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  stores: Stores;
+  decisionState: DecisionState;
+  execution: ExecutionWiring;
+  telemetry: ReturnType<typeof wireMonitoring>['telemetry'];
+  workerHooks: ReturnType<typeof wireMonitoring>['workerHooks'];
+}): Promise<Pipeline> {
+  const { opts, config, clock, logger, stores, decisionState, execution, telemetry } = deps;
+  // Shared stores: other processes decide this process's keys too (see reloadKeyState).
+  const shared = stores.kind !== 'sqlite';
   const decision = createDecisionStage({
     clock,
     models: stores.models,
@@ -93,27 +266,6 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     market: execution.market,
     instrument: execution.instrument,
   });
-  const metrics = createMetrics({
-    queueDepth: () => stores.queue.depth(),
-    dlqSize: () => stores.dlq.size(),
-    activeModel: async () => (await stores.models.active()).version,
-    killSwitch: () => stores.controls.killSwitch(),
-    positions: () => decision.positions(),
-    ...(stores.journalStats ? { journalStats: stores.journalStats } : {}),
-    clock,
-  });
-  const monitoring = wireMonitoring({
-    alerts: config.alerts,
-    metrics,
-    clock,
-    logger,
-    dlq: stores.dlq,
-    controls: stores.controls,
-    positions: () => decision.positions(),
-    sources: sources.keys(),
-    env,
-  });
-  const telemetry = monitoring.telemetry;
   const reportEquity = () => {
     for (const e of equityOf(decision.positions(), config.account.equity)) telemetry.setEquity(e);
   };
@@ -154,57 +306,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     retry: { maxAttempts: config.worker.maxAttempts, baseMs: config.worker.baseDelayMs, maxMs: config.worker.maxDelayMs },
     logger,
     random: Math.random,
-    ...monitoring.workerHooks,
+    ...deps.workerHooks,
   });
-
-  const server = buildServer({
-    journal,
-    queue: stores.queue,
-    dlq: stores.dlq,
-    models: stores.models,
-    controls: stores.controls,
-    positions: decision.positions,
-    orders: stores.orders,
-    market: execution.describe,
-    sources,
-    clock,
-    logger,
-    metrics,
-    apiToken,
-    trustProxy: config.server.trustProxy,
-    requestTimeoutMs: config.server.requestTimeoutMs,
-    headersTimeoutMs: config.server.headersTimeoutMs,
-    keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
-  });
-
-  await server.app.listen({ host: opts.host, port: opts.port });
-  const address = server.app.server.address();
-  const port = typeof address === 'object' && address ? address.port : opts.port;
   worker.start();
   const refit = startRefit(config, { clock, logger, stores });
-  const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-
-  let stopping: Promise<void> | undefined;
-  return {
-    url: `http://${shownHost}:${port}`,
-    host: opts.host,
-    port,
-    stop() {
-      // Order matters: refuse new webhooks, let answered ones finish their commit, drain
-      // in-flight processing, and only then close the stores (which hand held messages
-      // back to JetStream and publish what the outbox still holds).
-      stopping ??= (async () => {
-        monitoring.stop();
-        server.startDraining();
-        await server.app.close();
-        await refit?.stop();
-        await worker.stop();
-        await execution.close();
-        await stores.close();
-      })();
-      return stopping;
-    },
-  };
+  return { decision, execution, worker, refit };
 }
 
 /**

@@ -139,3 +139,77 @@ test('a service killed while its order is on the wire is reconciled after restar
   const positions = (await (await fetch(`${service.url}/api/positions`)).json()) as { positions: { netHedge: number }[] };
   assert.equal(positions.positions[0]!.netHedge, -Number(placed.executedQty));
 });
+
+test('an exchange that cannot be reached at start-up holds back the processing, not the webhooks: journaled, then hedged once it answers', GUARD, async () => {
+  const fake = await FakeBinance.start();
+  cleanup.push(() => fake.close());
+  // Every connection for the markets is dropped until the faults are cleared.
+  fake.inject('GET /fapi/v1/exchangeInfo', { kind: 'drop', applied: false }, 1_000);
+  const dir = mkdtempSync(join(tmpdir(), 'hh-exec-down-'));
+  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const config = writeConfig(dir, {
+    logLevel: 'warn',
+    venues: [{ id: 'binance', kind: 'ccxt', exchange: 'binanceusdm', baseUrl: fake.url, positionMode: 'one-way' }],
+  });
+  const service = await startServiceProcess({ dataDir: dir, config, env: env('binance') });
+  cleanup.push(async () => {
+    service.child.kill('SIGKILL');
+    await service.exited;
+  });
+  const hook = signedWebhook({ symbol: 'TRXUSDT.P', action: 'open', strength: 0.8, price: 0.1, position: { side: 'long', size: 50_000, leverage: 10 } });
+  const res = await fetch(`${service.url}/webhooks/default`, { method: 'POST', headers: hook.headers, body: hook.body });
+  assert.equal(res.status, 202, 'the webhook is journaled while the venue cannot be opened');
+  const { id } = (await res.json()) as { id: string };
+  while (!/could not be opened/.test(service.output())) await new Promise((r) => setTimeout(r, 20));
+  const market = (await (await fetch(`${service.url}/api/market`)).json()) as { kind: string; description: string };
+  assert.equal(market.kind, 'none');
+  assert.match(market.description, /^not open yet, retrying: /);
+  const waiting = (await (await fetch(`${service.url}/api/signals/${id}`)).json()) as { state: string };
+  assert.equal(waiting.state, 'received', 'nothing is processed before the venue is open');
+  assert.equal(ordersOn(fake), 0);
+
+  fake.clearFaults();
+  let view: { state: string; reason: string | null; orders: { status: string }[] };
+  for (;;) {
+    view = (await (await fetch(`${service.url}/api/signals/${id}`)).json()) as typeof view;
+    if (!['received', 'processing'].includes(view.state)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(view.state, 'hedged', view.reason ?? '');
+  assert.deepEqual(view.orders.map((o) => o.status), ['filled']);
+  assert.equal(ordersOn(fake), 1);
+  const open = (await (await fetch(`${service.url}/api/market`)).json()) as { kind: string; venues: { id: string; kind: string }[] };
+  assert.deepEqual([open.kind, open.venues], ['simulated', [{ id: 'binance', kind: 'binanceusdm' }]]);
+});
+
+test('a service whose venue cannot be opened still stops cleanly on SIGTERM, its webhooks kept for the next start', GUARD, async () => {
+  const fake = await FakeBinance.start();
+  cleanup.push(() => fake.close());
+  fake.inject('GET /fapi/v1/exchangeInfo', { kind: 'drop', applied: false }, 1_000);
+  const dir = mkdtempSync(join(tmpdir(), 'hh-exec-down-stop-'));
+  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const config = writeConfig(dir, { logLevel: 'warn', venues: [{ id: 'binance', kind: 'ccxt', exchange: 'binanceusdm', baseUrl: fake.url, positionMode: 'one-way' }] });
+  let service = await startServiceProcess({ dataDir: dir, config, env: env('binance') });
+  const hook = signedWebhook({ symbol: 'TRXUSDT.P', action: 'open', strength: 0.8, price: 0.1, position: { side: 'long', size: 50_000, leverage: 10 } });
+  const res = await fetch(`${service.url}/webhooks/default`, { method: 'POST', headers: hook.headers, body: hook.body });
+  assert.equal(res.status, 202);
+  const { id } = (await res.json()) as { id: string };
+  // Stopped between two tries (the second is a second away): no wait for it.
+  while (!/could not be opened/.test(service.output())) await new Promise((r) => setTimeout(r, 20));
+  service.child.kill('SIGTERM');
+  assert.equal(await service.exited, 0);
+  fake.clearFaults();
+  service = await startServiceProcess({ dataDir: dir, config, env: env('binance') });
+  cleanup.push(async () => {
+    service.child.kill('SIGKILL');
+    await service.exited;
+  });
+  let view: { state: string; reason: string | null };
+  for (;;) {
+    view = (await (await fetch(`${service.url}/api/signals/${id}`)).json()) as typeof view;
+    if (!['received', 'processing'].includes(view.state)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(view.state, 'hedged', view.reason ?? '');
+  assert.equal(ordersOn(fake), 1);
+});

@@ -27,11 +27,11 @@ export function registerServe(program: Command): void {
       process.stdout.write(`listening on ${service.url}\n`);
 
       let signals = 0;
-      const shutdown = (signal: string) => {
+      const shutdown = (signal: string, code = 0) => {
         if (++signals > 1) process.exit(1);
         logger.info({ signal }, 'shutting down: draining webhooks and in-flight work');
         service.stop().then(
-          () => process.exit(0),
+          () => process.exit(code),
           (err) => {
             logger.error({ err }, 'shutdown failed');
             process.exit(1);
@@ -40,5 +40,13 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
+      // Venues that cannot be opened are tried again (the service keeps journaling); what
+      // else fails on the way (the journal unreadable) ends the process, as it did before
+      // it listened.
+      service.ready.catch((err: unknown) => {
+        if (signals > 0) return;
+        logger.error({ err }, 'the pipeline could not start');
+        shutdown('startup failure', 1);
+      });
     });
 }
