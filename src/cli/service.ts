@@ -114,7 +114,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     orders: stores.orders,
     market: () =>
       pipeline?.execution.describe() ?? {
-        kind: 'none',
+        kind: 'starting',
         description: startupProblem ? `not open yet, retrying: ${startupProblem}` : 'opening market data and venues',
         venues: [],
       },

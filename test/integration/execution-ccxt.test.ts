@@ -162,8 +162,8 @@ test('an exchange that cannot be reached at start-up holds back the processing, 
   const { id } = (await res.json()) as { id: string };
   while (!/could not be opened/.test(service.output())) await new Promise((r) => setTimeout(r, 20));
   const market = (await (await fetch(`${service.url}/api/market`)).json()) as { kind: string; description: string };
-  assert.equal(market.kind, 'none');
-  assert.match(market.description, /^not open yet, retrying: /);
+  assert.equal(market.kind, 'starting');
+  assert.match(market.description, /^not open yet, retrying: binance: /);
   const waiting = (await (await fetch(`${service.url}/api/signals/${id}`)).json()) as { state: string };
   assert.equal(waiting.state, 'received', 'nothing is processed before the venue is open');
   assert.equal(ordersOn(fake), 0);

@@ -654,8 +654,10 @@
     const pill = $('market');
     pill.hidden = false;
     pill.dataset.kind = m.kind;
-    pill.textContent = m.kind === 'simulated' ? 'SIMULATED prices' : m.kind + ' prices';
+    pill.textContent = m.kind === 'simulated' ? 'SIMULATED prices' : m.kind === 'starting' ? 'VENUES NOT OPEN yet' : m.kind + ' prices';
     pill.title = m.description + (m.venues.length ? ' · venues: ' + m.venues.map((v) => v.id + ' (' + v.kind + ')').join(', ') : '');
+    // Webhooks are journaled while the venues open (or are retried): look again until they are.
+    if (m.kind === 'starting') setTimeout(() => loadMarket().catch(() => {}), 5000);
   }
 
   // -- start ------------------------------------------------------------------------------------------
