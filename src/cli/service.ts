@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { HedgehookError } from '../core/errors.ts';
+import { HedgehookError, isHedgehookError } from '../core/errors.ts';
 import type { Delivery, SignalProcessor } from '../core/ports.ts';
 import { Worker } from '../engine/worker.ts';
 import { createRefitJob, type RefitJob } from '../engine/refit-job.ts';
@@ -23,6 +23,7 @@ import { createMetrics } from '../server/metrics.ts';
 import { featureSettings, type Config } from './config.ts';
 import { resolveApiToken, resolveSources, type Announce } from './secrets.ts';
 import { openExecution, type ExecutionWiring } from './execution-wiring.ts';
+import { USER_ERRORS } from './failure.ts';
 import { wireMonitoring } from './monitoring.ts';
 import { equityOf, reportLeg } from '../engine/telemetry-reports.ts';
 import { openStores, sqliteJournalPath, type Stores } from './stores.ts';
@@ -216,8 +217,9 @@ function openRetryDelayMs(attempt: number): number {
 
 /**
  * Opens market data and the venues, trying again after a failure (exchange unreachable,
- * a key refused, a symbol unknown) until it succeeds or the service stops: each failure is
- * one error line with its reason. Giving up would end the process, and the webhooks with it.
+ * a key refused, a symbol unknown to the exchange) until it succeeds or the service stops:
+ * each failure is one error line with its reason. Giving up would end the process, and the
+ * webhooks with it.
  */
 async function openExecutionUntilOpen(
   config: Config,
@@ -229,7 +231,9 @@ async function openExecutionUntilOpen(
       // nothing is processed meanwhile, so they are the same).
       return await openExecution(config, { clock: deps.clock, logger: deps.logger, random: Math.random, env: deps.env, hedges: deps.hedges() });
     } catch (err) {
-      if (deps.signal.aborted) throw err;
+      // A mistake in the configuration (a key not set, a file missing) is not retried:
+      // trying again cannot mend it, and `serve` reports it as it reports any other.
+      if (deps.signal.aborted || (isHedgehookError(err) && USER_ERRORS.has(err.code))) throw err;
       const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
       const retryInMs = openRetryDelayMs(attempt);
       deps.onFailure(message);

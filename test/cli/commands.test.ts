@@ -23,11 +23,17 @@ test('--help works for every command', () => {
 test('bad flags, bad files and bad configs are one line and exit code 2, never a stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hh-cli-'));
   writeFileSync(join(dir, 'bad.yaml'), 'server:\n  port: -1\n');
+  // Mistakes found only once the service listens (the venues and market data open behind
+  // the listener): still one line and exit code 2, not an endless retry.
+  writeFileSync(join(dir, 'no-keys.yaml'), 'marketData: { kind: simulated }\nvenues:\n  - { id: binance, kind: ccxt, exchange: binanceusdm }\n');
+  writeFileSync(join(dir, 'no-prices.yaml'), `marketData: { kind: replay, file: ${JSON.stringify(join(dir, 'no-such-prices.csv'))} }\n`);
   const cases = [
     run(['serve', '--bogus']),
     run(['serve', '--port', 'abc']),
     run(['serve', '--config', join(dir, 'missing.yaml')]),
     run(['serve', '--config', join(dir, 'bad.yaml'), '--data-dir', dir]),
+    run(['serve', '--config', join(dir, 'no-keys.yaml'), '--data-dir', join(dir, 'a'), '--port', '0'], { HEDGEHOOK_BINANCE_API_KEY: '', HEDGEHOOK_BINANCE_SECRET: '' }),
+    run(['serve', '--config', join(dir, 'no-prices.yaml'), '--data-dir', join(dir, 'b'), '--port', '0']),
     run(['send', '--url', 'http://127.0.0.1:1/webhooks/default', '--secret', 's', '--file', join(dir, 'nope.json')]),
     run(['send', '--url', 'http://127.0.0.1:1/webhooks/default', '--secret', 's']),
     run(['dlq', 'list', '--data-dir', join(dir, 'empty')]),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../logger.ts';
 import { loadConfig, portArg, resolveDataDir, resolvePort } from '../options.ts';
+import { reportFailure } from '../failure.ts';
 import { startService } from '../service.ts';
 
 export function registerServe(program: Command): void {
@@ -40,13 +41,12 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
-      // Venues that cannot be opened are tried again (the service keeps journaling); what
-      // else fails on the way (the journal unreadable) ends the process, as it did before
-      // it listened.
+      // Venues that cannot be reached are tried again (the service keeps journaling); a
+      // mistake in the configuration, or a journal that cannot be read, ends the process as
+      // it did before the listener opened first: one line, exit code 2 for a mistake.
       service.ready.catch((err: unknown) => {
         if (signals > 0) return;
-        logger.error({ err }, 'the pipeline could not start');
-        shutdown('startup failure', 1);
+        shutdown('startup failure', reportFailure(err));
       });
     });
 }
