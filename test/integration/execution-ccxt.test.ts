@@ -59,6 +59,15 @@ function place(map: Map<string, CcxtVenue>, settings: Partial<RoutingSettings>, 
 
 const ordersOn = (fake: FakeBinance) => fake.requestsTo('POST /fapi/v1/order').length;
 
+/** The signal's view once it has left received and processing. */
+async function settled(url: string, id: string): Promise<{ state: string; reason: string | null; orders: { clientOrderId: string; status: string; filled: number }[] }> {
+  for (;;) {
+    const view = (await (await fetch(`${url}/api/signals/${id}`)).json()) as Awaited<ReturnType<typeof settled>>;
+    if (!['received', 'processing'].includes(view.state)) return view;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 test('failover through ccxt: a primary that never answers is abandoned at the fill timeout and the backup fills', GUARD, async () => {
   const { fakes, venues: map } = await venues(['primary', 'backup']);
   fakes.get('primary')!.inject('POST /fapi/v1/order', { kind: 'hang', applied: false });
@@ -126,12 +135,7 @@ test('a service killed while its order is on the wire is reconciled after restar
     service.child.kill('SIGKILL');
     await service.exited;
   });
-  let view: { state: string; orders: { clientOrderId: string; status: string; filled: number }[]; reason: string | null };
-  for (;;) {
-    view = (await (await fetch(`${service.url}/api/signals/${id}`)).json()) as typeof view;
-    if (!['received', 'processing'].includes(view.state)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const view = await settled(service.url, id);
   assert.equal(view.state, 'hedged', view.reason ?? '');
   assert.deepEqual(view.orders.map((o) => [o.clientOrderId, o.status, o.filled]), [[placed.clientOrderId, 'filled', Number(placed.executedQty)]]);
   assert.equal(ordersOn(fake), 1, 'no second order after the restart');
@@ -140,27 +144,32 @@ test('a service killed while its order is on the wire is reconciled after restar
   assert.equal(positions.positions[0]!.netHedge, -Number(placed.executedQty));
 });
 
-test('an exchange that cannot be reached at start-up holds back the processing, not the webhooks: journaled, then hedged once it answers', GUARD, async () => {
+/**
+ * A fake Binance whose markets cannot be loaded (every connection for them dropped until
+ * its faults are cleared), a service in front of it, and one webhook it took meanwhile.
+ */
+async function serviceBehindUnreachableExchange(name: string) {
   const fake = await FakeBinance.start();
   cleanup.push(() => fake.close());
-  // Every connection for the markets is dropped until the faults are cleared.
   fake.inject('GET /fapi/v1/exchangeInfo', { kind: 'drop', applied: false }, 1_000);
-  const dir = mkdtempSync(join(tmpdir(), 'hh-exec-down-'));
+  const dir = mkdtempSync(join(tmpdir(), name));
   cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const config = writeConfig(dir, {
-    logLevel: 'warn',
-    venues: [{ id: 'binance', kind: 'ccxt', exchange: 'binanceusdm', baseUrl: fake.url, positionMode: 'one-way' }],
-  });
+  const config = writeConfig(dir, { logLevel: 'warn', venues: [{ id: 'binance', kind: 'ccxt', exchange: 'binanceusdm', baseUrl: fake.url, positionMode: 'one-way' }] });
   const service = await startServiceProcess({ dataDir: dir, config, env: env('binance') });
-  cleanup.push(async () => {
-    service.child.kill('SIGKILL');
-    await service.exited;
-  });
   const hook = signedWebhook({ symbol: 'TRXUSDT.P', action: 'open', strength: 0.8, price: 0.1, position: { side: 'long', size: 50_000, leverage: 10 } });
   const res = await fetch(`${service.url}/webhooks/default`, { method: 'POST', headers: hook.headers, body: hook.body });
   assert.equal(res.status, 202, 'the webhook is journaled while the venue cannot be opened');
   const { id } = (await res.json()) as { id: string };
   while (!/could not be opened/.test(service.output())) await new Promise((r) => setTimeout(r, 20));
+  return { fake, dir, config, service, id };
+}
+
+test('an exchange that cannot be reached at start-up holds back the processing, not the webhooks: journaled, then hedged once it answers', GUARD, async () => {
+  const { fake, service, id } = await serviceBehindUnreachableExchange('hh-exec-down-');
+  cleanup.push(async () => {
+    service.child.kill('SIGKILL');
+    await service.exited;
+  });
   const market = (await (await fetch(`${service.url}/api/market`)).json()) as { kind: string; description: string };
   assert.equal(market.kind, 'starting');
   assert.match(market.description, /^not open yet, retrying: binance: /);
@@ -169,12 +178,7 @@ test('an exchange that cannot be reached at start-up holds back the processing, 
   assert.equal(ordersOn(fake), 0);
 
   fake.clearFaults();
-  let view: { state: string; reason: string | null; orders: { status: string }[] };
-  for (;;) {
-    view = (await (await fetch(`${service.url}/api/signals/${id}`)).json()) as typeof view;
-    if (!['received', 'processing'].includes(view.state)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const view = await settled(service.url, id);
   assert.equal(view.state, 'hedged', view.reason ?? '');
   assert.deepEqual(view.orders.map((o) => o.status), ['filled']);
   assert.equal(ordersOn(fake), 1);
@@ -183,33 +187,17 @@ test('an exchange that cannot be reached at start-up holds back the processing, 
 });
 
 test('a service whose venue cannot be opened still stops cleanly on SIGTERM, its webhooks kept for the next start', GUARD, async () => {
-  const fake = await FakeBinance.start();
-  cleanup.push(() => fake.close());
-  fake.inject('GET /fapi/v1/exchangeInfo', { kind: 'drop', applied: false }, 1_000);
-  const dir = mkdtempSync(join(tmpdir(), 'hh-exec-down-stop-'));
-  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const config = writeConfig(dir, { logLevel: 'warn', venues: [{ id: 'binance', kind: 'ccxt', exchange: 'binanceusdm', baseUrl: fake.url, positionMode: 'one-way' }] });
-  let service = await startServiceProcess({ dataDir: dir, config, env: env('binance') });
-  const hook = signedWebhook({ symbol: 'TRXUSDT.P', action: 'open', strength: 0.8, price: 0.1, position: { side: 'long', size: 50_000, leverage: 10 } });
-  const res = await fetch(`${service.url}/webhooks/default`, { method: 'POST', headers: hook.headers, body: hook.body });
-  assert.equal(res.status, 202);
-  const { id } = (await res.json()) as { id: string };
+  const { fake, dir, config, service: first, id } = await serviceBehindUnreachableExchange('hh-exec-down-stop-');
   // Stopped between two tries (the second is a second away): no wait for it.
-  while (!/could not be opened/.test(service.output())) await new Promise((r) => setTimeout(r, 20));
-  service.child.kill('SIGTERM');
-  assert.equal(await service.exited, 0);
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 0);
   fake.clearFaults();
-  service = await startServiceProcess({ dataDir: dir, config, env: env('binance') });
+  const service = await startServiceProcess({ dataDir: dir, config, env: env('binance') });
   cleanup.push(async () => {
     service.child.kill('SIGKILL');
     await service.exited;
   });
-  let view: { state: string; reason: string | null };
-  for (;;) {
-    view = (await (await fetch(`${service.url}/api/signals/${id}`)).json()) as typeof view;
-    if (!['received', 'processing'].includes(view.state)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const view = await settled(service.url, id);
   assert.equal(view.state, 'hedged', view.reason ?? '');
   assert.equal(ordersOn(fake), 1);
 });

@@ -12,6 +12,7 @@ import { MIGRATIONS, SqliteJournal, latestVersion, openSqliteJournal } from '../
 import { migrate } from '../../src/journal/sqlite/migrate.ts';
 import { silentLogger } from '../../src/journal/types.ts';
 import { journalContract } from './contract.ts';
+import { turnsDuring } from '../support/turns.ts';
 import { breakSqlite, makeSignal, nextTurn, retryable, sqliteAdapter, tempDir } from './fixtures.ts';
 
 journalContract(sqliteAdapter);
@@ -611,15 +612,7 @@ describe('sqlite journal', () => {
           await Promise.all(Array.from({ length: 1000 }, (_, k) => j.append(makeSignal({ n: first + k, source: tvAt.has(first + k) ? 'tv' : 'default' }))));
         }
         const newestFirst = [...tvAt].sort((a, b) => b - a);
-        let turns = 0;
-        let ticking = true;
-        const tick = () => {
-          turns++;
-          if (ticking) setImmediate(tick);
-        };
-        setImmediate(tick);
-        const all = await j.listSignals({ source: 'tv', limit: 50 });
-        ticking = false;
+        const { result: all, turns } = await turnsDuring(() => j.listSignals({ source: 'tv', limit: 50 }));
         assert.deepEqual(all.map((s) => s.seq), newestFirst);
         assert.ok(turns >= 2, `turns of the event loop during the walk: ${turns}`);
         assert.deepEqual(all.map((s) => s.source), newestFirst.map(() => 'tv'));
