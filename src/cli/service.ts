@@ -48,8 +48,9 @@ export interface RunningService {
   port: number;
   /**
    * Resolves once the pipeline processes signals (state rebuilt, venues open, worker
-   * running); webhooks are taken from the moment the service is returned. Rejects only if
-   * the service is stopped first.
+   * running); webhooks are taken from the moment the service is returned. Venues that
+   * cannot be reached are tried again meanwhile; it rejects when the service is stopped
+   * first, on a mistake in the configuration, or when the journal cannot be read.
    */
   ready: Promise<void>;
   stop(): Promise<void>;

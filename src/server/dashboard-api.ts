@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import type { ControlStore } from '../core/controls.ts';
@@ -56,8 +55,6 @@ const windowQuery = z.object({
 const HEARTBEAT_MS = 15_000;
 /** How many journaled signals the per-type table covers: enough for a day of a busy strategy. */
 const PERFORMANCE_WINDOW = 1000;
-/** About a millisecond of SQLite per page (measured on 2 vCPU, 2026-11-25). */
-const PERFORMANCE_PAGE = 100;
 
 interface TypeRow {
   type: string;
@@ -105,31 +102,6 @@ export function performanceByType(facts: readonly SignalFact[], totalsOf: Readon
       filledNotional: r.filledNotional,
     }))
     .sort((a, b) => b.count - a.count || a.type.localeCompare(b.type));
-}
-
-/**
- * The performance window's facts and their legs' totals, read a page at a time with a turn
- * of the event loop between pages: on SQLite each read holds the loop, and the whole
- * window at once held it for about 10 ms, once a second while a dashboard watched a
- * flood; webhooks wait behind it. A page is read in its own snapshot, so a signal settled
- * between two pages may be counted in its earlier state: a dashboard figure, not a ledger.
- */
-async function performanceWindow(journal: Journal, orders: OrderStore | undefined) {
-  const facts: SignalFact[] = [];
-  const totalsOf = new Map<string, OrderTotals>();
-  let before: number | undefined;
-  while (facts.length < PERFORMANCE_WINDOW) {
-    if (facts.length > 0) await nextTurn();
-    const limit = Math.min(PERFORMANCE_PAGE, PERFORMANCE_WINDOW - facts.length);
-    const page = await journal.listSignalFacts(before === undefined ? { limit } : { limit, beforeSeq: before });
-    facts.push(...page);
-    if (orders && page.length > 0) {
-      for (const t of await orders.totalsBySignal(page.map((f) => f.id))) totalsOf.set(t.signalId, t);
-    }
-    if (page.length < limit) break;
-    before = page[page.length - 1]!.seq;
-  }
-  return { facts, totalsOf };
 }
 
 function loadAssets(): Map<string, { body: Buffer; type: string }> {
@@ -233,8 +205,11 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): vo
     api.get('/api/dashboard/equity', async () => ({ accounts: metrics.activity.equity() }));
 
     api.get('/api/dashboard/performance', async () => {
-      const { facts, totalsOf } = await performanceWindow(deps.journal, deps.orders);
-      return { signals: facts.length, window: PERFORMANCE_WINDOW, types: performanceByType(facts, totalsOf) };
+      // Both reads are the stores' own aggregates: the journal extracts type, state and
+      // ratio, the order store sums the legs (a fraction of parsing the outcomes here).
+      const facts = await deps.journal.listSignalFacts({ limit: PERFORMANCE_WINDOW });
+      const totals = deps.orders && facts.length > 0 ? await deps.orders.totalsBySignal(facts.map((f) => f.id)) : [];
+      return { signals: facts.length, window: PERFORMANCE_WINDOW, types: performanceByType(facts, new Map(totals.map((t) => [t.signalId, t]))) };
     });
   });
 }

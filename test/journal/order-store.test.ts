@@ -9,6 +9,7 @@ import { MemoryOrderStore } from '../../src/journal/memory-orders.ts';
 import { openSqliteState } from '../../src/journal/sqlite/index.ts';
 import { DEFAULT_MODEL, parseModelVersion } from '../../src/model/registry.ts';
 import { assertTotalsBySignal } from './order-totals.ts';
+import { turnsDuring } from '../support/turns.ts';
 
 const SIG = 'sig_abcdefghijklmnopqrst';
 
@@ -109,6 +110,21 @@ for (const [name, make] of stores) {
     });
 
     if (name === 'sqlite') {
+      it('sums the legs of 600 signals 250 at a time, the event loop free between reads', async () => {
+        const { store, close } = make();
+        try {
+          const ids = Array.from({ length: 600 }, (_, n) => `sig_${String(n).padStart(20, '0')}`);
+          for (const [n, signalId] of ids.entries()) await store.save(leg(0, { signalId, clientOrderId: `hh-many-${n}`, status: 'filled', filled: 4, averagePrice: 0.5, fee: 0.25 }));
+          const { result: totals, turns } = await turnsDuring(() => store.totalsBySignal([...ids, 'sig_without_legs']));
+          assert.ok(turns >= 2, `turns of the event loop during the read: ${turns}`);
+          assert.equal(totals.length, 600);
+          assert.deepEqual(new Set(totals.map((t) => t.signalId)), new Set(ids));
+          assert.ok(totals.every((t) => t.legs === 1 && t.fees === 0.25 && t.filledNotional === 2));
+        } finally {
+          close();
+        }
+      });
+
       it('survives a reopen (what start-up reconciliation reads)', async () => {
         const { store, reopen, close } = make();
         try {

@@ -626,4 +626,23 @@ describe('sqlite journal', () => {
       }
     }),
   );
+
+  test(
+    'the facts of 1,000 signals are read 100 at a time, the event loop free between reads, and match the listing',
+    withFile(async (path) => {
+      const j = openSqliteJournal({ path });
+      try {
+        for (let first = 1; first <= 1050; first += 350) {
+          await Promise.all(Array.from({ length: 350 }, (_, k) => j.append(makeSignal({ n: first + k, key: `K${(first + k) % 7}/USDT:USDT` }))));
+        }
+        const { result: facts, turns } = await turnsDuring(() => j.listSignalFacts({ limit: 1000 }));
+        assert.ok(turns >= 9, `turns of the event loop during the read: ${turns}`);
+        const listed = await j.listSignals({ limit: 1000, outcome: false });
+        assert.deepEqual(facts.map((f) => [f.seq, f.id, f.state]), listed.map((v) => [v.seq, v.id, v.state]));
+        assert.deepEqual((await j.listSignalFacts({ limit: 250, beforeSeq: 200 })).map((f) => f.seq), Array.from({ length: 199 }, (_, k) => 199 - k));
+      } finally {
+        await j.close();
+      }
+    }),
+  );
 });

@@ -4,7 +4,6 @@ import { MemoryOrderStore } from '../../src/journal/memory-orders.ts';
 import type { OrderLeg } from '../../src/core/orders.ts';
 import { makeSignal } from '../journal/fixtures.ts';
 import { testServer } from '../helpers/server.ts';
-import { turnsDuring } from '../support/turns.ts';
 
 const T0 = 1_800_000_000_000;
 
@@ -60,21 +59,4 @@ test('performance by type covers the newest 1,000 signals, read page by page, wi
   assert.deepEqual([breakout.orders, breakout.cost, breakout.filledNotional], [3, 1.75, 75]);
   assert.deepEqual([news.orders, news.cost], [0, 0]);
   s.app.close();
-});
-
-test('the performance window is read with turns of the event loop between its pages', async () => {
-  // Counts the turns that pass while the request is answered: with a full window read in
-  // pages of 100, at least nine more than for an empty journal, read in one.
-  const turnsReading = async (count: number) => {
-    const s = testServer({ orders: new MemoryOrderStore() });
-    await journalOf(s, count, () => 'breakout');
-    const { result: res, turns } = await turnsDuring(() => s.app.inject({ url: '/api/dashboard/performance' }));
-    assert.equal(res.statusCode, 200);
-    assert.equal((res.json() as { signals: number }).signals, count);
-    await s.app.close();
-    return turns;
-  };
-  const empty = await turnsReading(0);
-  const full = await turnsReading(1000);
-  assert.ok(full - empty >= 9, `turns while reading 1,000 signals: ${full}, an empty journal: ${empty}`);
 });

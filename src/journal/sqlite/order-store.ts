@@ -10,10 +10,14 @@
  *
  * Amounts and prices are stored as text: the decimal written is the decimal read back.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { OrderLeg, OrderListQuery, OrderStore, OrderTotals, StoredOrderLeg } from '../../core/orders.ts';
 import { guarded } from './connection.ts';
 import { LEG_COLUMNS as COLUMNS, LEG_INSERT_COLUMNS, LEG_UPSERT_SET, legFromRow as fromRow, legValues, type LegRow } from '../order-leg-row.ts';
+
+/** Signals per read of totalsBySignal: about a millisecond of the loop each (2 vCPU). */
+const TOTALS_SLICE = 250;
 
 export class SqliteOrderStore implements OrderStore {
   private readonly s: Record<'upsert' | 'legsOf' | 'list' | 'listVenue' | 'listSignal' | 'listKey' | 'unsettled' | 'totals', Statement>;
@@ -73,8 +77,17 @@ export class SqliteOrderStore implements OrderStore {
     return guarded('cannot read order legs', () => (this.s.unsettled.all() as LegRow[]).map(fromRow));
   }
 
+  /**
+   * TOTALS_SLICE signals per read, with a turn of the event loop between reads: the
+   * dashboard asks for 1,000 at a time, about 4 ms of the loop in one read.
+   */
   async totalsBySignal(signalIds: readonly string[]): Promise<OrderTotals[]> {
-    if (signalIds.length === 0) return [];
-    return guarded('cannot read order legs', () => this.s.totals.all(JSON.stringify(signalIds)) as OrderTotals[]);
+    const totals: OrderTotals[] = [];
+    for (let from = 0; from < signalIds.length; from += TOTALS_SLICE) {
+      if (from > 0) await nextTurn();
+      const ids = JSON.stringify(signalIds.slice(from, from + TOTALS_SLICE));
+      totals.push(...guarded('cannot read order legs', () => this.s.totals.all(ids) as OrderTotals[]));
+    }
+    return totals;
   }
 }
