@@ -4,13 +4,13 @@
  *
  * Why: that lookup is a random leaf page of a file larger than its page cache, a read
  * syscall and a SQLite statement for every webhook; profiled at saturation it took 11% of
- * the event loop (README, performance section). A filter answers "not there" from memory
+ * the event loop (docs/performance.md). A filter answers "not there" from memory
  * for all but a fraction of ids; a "maybe" still asks the file, so the answer is exact.
  *
  * Scalable (Almeida et al., 2007): it starts small and adds a layer twice as large when
  * the newest is full, so its memory follows the index's size: 2.0–3.4 bytes per id, with
- * 0.04–0.27% false positives, measured from 16k to 1M random ids (the README's performance
- * section; `test/journal/id-filter.test.ts` checks looser bounds). It never forgets an id
+ * 0.04–0.27% false positives, measured from 16k to 1M random ids (docs/performance.md;
+ * `test/journal/id-filter.test.ts` checks looser bounds). It never forgets an id
  * (no false negatives), which is what makes skipping the file safe.
  */
 

@@ -6,8 +6,8 @@
  * checkpoints it into the database file at another random place. With the id's UNIQUE
  * index in `signals`, a commit of 30 appends to a journal of 50k signals wrote 54 pages
  * to the WAL, 17 without that index; the service wrote 11.1–11.8 KB per acknowledged
- * webhook, 7.2–7.9 KB with this index (numbers and commands in the README's performance
- * section). Writing the index at the worker's claim instead moved the pages to the
+ * webhook, 7.2–7.9 KB with this index (numbers and commands in
+ * docs/performance.md). Writing the index at the worker's claim instead moved the pages to the
  * worker's commits but did not lessen the disk traffic.
  *
  * How: the ids of the newest signals live in memory (`recent`, id → seq). Every few

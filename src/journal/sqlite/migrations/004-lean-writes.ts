@@ -3,7 +3,7 @@ import type { Migration } from '../migrate.ts';
 
 /**
  * Fewer pages and less work per webhook and per settled signal (measured with
- * bench/journal-batches.ts; see the README's performance section):
+ * bench/journal-batches.ts; see docs/performance.md):
  *
  * - `signals_by_state` and `signals_by_source` go. Each signal changes state three
  *   times (received → processing → final), and every change moved its entry in
