@@ -14,8 +14,10 @@
  * Venues: `paper` (priced from the market data) or `ccxt` (a real exchange; keys from the
  * environment only, see src/venues/ccxt/settings.ts).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import { firstLine } from '../core/errors.ts';
 import { KNOWN_INSTRUMENTS, type InstrumentLookup } from '../engine/decision-stage.ts';
 import type { MarketData } from '../core/market.ts';
 import { seededRandom } from '../core/random.ts';
@@ -31,7 +33,7 @@ export interface ExecutionWiring {
   market: MarketData;
   venues: Map<string, Venue>;
   routing: RoutingSettings;
-  /** Exchange precision: the primary venue's, else the built-in TRX/USDT:USDT. */
+  /** Exchange precision: the first open venue's in routing order, else the built-in TRX/USDT:USDT. */
   instrument: InstrumentLookup;
   /** A signal reported a price (the simulated feed re-bases on it). */
   observeSignalPrice(symbol: string, price: number, time: number): void;
@@ -67,7 +69,7 @@ async function openMarketData(config: Config, deps: ExecutionWiringDeps, tick: (
     } catch (err) {
       await feed.close().catch(() => {});
       if (m.kind === 'live') throw err;
-      deps.logger.warn({ exchange: m.exchange, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) },
+      deps.logger.warn({ exchange: m.exchange, reason: firstLine(err) },
         `live market data from ${m.exchange} unreachable: falling back to SIMULATED prices`);
       return openSimulated({ kind: 'simulated' }, deps, tick);
     }
@@ -97,13 +99,20 @@ function openSimulated(
 export async function openExecution(config: Config, deps: ExecutionWiringDeps): Promise<ExecutionWiring> {
   const venues = new Map<string, Venue>();
   const routing = routingSettings(config);
-  const primaryId = routing.order[0]!;
-  const instrument: InstrumentLookup = (symbol) => venues.get(primaryId)?.instrument(symbol) ?? KNOWN_INSTRUMENTS(symbol);
+  // The first venue in routing order that knows the symbol: the primary's once it is open.
+  const instrument: InstrumentLookup = (symbol) => {
+    for (const id of routing.order) {
+      const spec = venues.get(id)?.instrument(symbol);
+      if (spec) return spec;
+    }
+    return KNOWN_INSTRUMENTS(symbol);
+  };
   const tick = (symbol: string) => {
     const t = instrument(symbol)?.tickSize;
     return t === undefined ? undefined : String(t);
   };
   const { market, anchored, symbols } = await openMarketData(config, deps, tick);
+  let failed: { venue: Venue; reason: unknown }[] = [];
   try {
     const papers = new Map<string, PaperVenue>();
     const ccxt = config.venues.some((v) => v.kind === 'ccxt') ? await import('../venues/ccxt/index.ts') : undefined;
@@ -117,7 +126,18 @@ export async function openExecution(config: Config, deps: ExecutionWiringDeps): 
         venues.set(settings.id, paper);
       }
     }
-    for (const venue of venues.values()) await venue.start();
+    // All at once: each is a few calls to its exchange. A venue that cannot be opened does
+    // not hold the others back while one can: it stays in the map, refusing orders as not
+    // started (retryable, nothing sent), so the router goes on to the next venue and a leg
+    // left open on it waits to be looked up there; it is tried again in the background.
+    // With none open there is nothing to route to, and the caller tries everything again.
+    const list = [...venues.values()];
+    const outcomes = await Promise.allSettled(list.map((venue) => venue.start()));
+    failed = list.flatMap((venue, i) => {
+      const outcome = outcomes[i]!;
+      return outcome.status === 'rejected' ? [{ venue, reason: outcome.reason as unknown }] : [];
+    });
+    if (failed.length === list.length) throw failed[0]!.reason;
     for (const h of deps.hedges ?? []) {
       const paper = papers.get(h.venue);
       if (paper && h.entryPrice !== null) paper.restorePosition(h.symbol, h.size, h.entryPrice);
@@ -130,7 +150,10 @@ export async function openExecution(config: Config, deps: ExecutionWiringDeps): 
   }
   const log = market.kind === 'simulated' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
   log({ marketData: market.kind, description: market.description }, `market data: ${market.description}`);
-  deps.logger.info({ venues: [...venues.values()].map((v) => `${v.id} (${v.kind})`), routing: routing.mode, order: routing.order }, 'venues ready');
+  const down = new Set(failed.map((f) => f.venue.id));
+  deps.logger.info({ venues: [...venues.values()].filter((v) => !down.has(v.id)).map((v) => `${v.id} (${v.kind})`), routing: routing.mode, order: routing.order }, 'venues ready');
+  const reopening = new AbortController();
+  for (const { venue, reason } of failed) void keepOpening(venue, reason, reopening.signal, deps.logger);
 
   return {
     market,
@@ -142,8 +165,36 @@ export async function openExecution(config: Config, deps: ExecutionWiringDeps): 
     },
     describe: () => ({ kind: market.kind, description: market.description, venues: [...venues.values()].map((v) => ({ id: v.id, kind: v.kind })) }),
     async close() {
+      reopening.abort();
       for (const venue of venues.values()) await venue.close().catch(() => {});
       await market.close();
     },
   };
+}
+
+/** Waits before the next try to open what could not be opened: 1 s, doubling, at most 30 s. */
+export function reopenDelayMs(attempt: number): number {
+  return Math.min(30_000, 1000 * 2 ** (attempt - 1));
+}
+
+/** Tries a venue's start again until it opens or the wiring closes; one line per failure. */
+async function keepOpening(venue: Venue, first: unknown, signal: AbortSignal, logger: Logger): Promise<void> {
+  let reason = first;
+  for (let attempt = 1; ; attempt++) {
+    const retryInMs = reopenDelayMs(attempt);
+    logger.error({ venue: venue.id, attempt, retryInMs, reason: firstLine(reason) }, 'venue could not be opened: the others take its orders; trying again');
+    try {
+      await sleep(retryInMs, undefined, { signal });
+    } catch {
+      return;
+    }
+    try {
+      await venue.start();
+      if (!signal.aborted) logger.info({ venue: venue.id }, 'venue opened: it takes orders again');
+      return;
+    } catch (err) {
+      if (signal.aborted) return;
+      reason = err;
+    }
+  }
 }

@@ -2,7 +2,7 @@
  * How a command reports a failure: one line on stderr, exit code 2 for what the user can
  * fix (a flag, a file, the configuration), 1 for the rest; never a stack trace.
  */
-import { isHedgehookError } from '../core/errors.ts';
+import { firstLine, isHedgehookError } from '../core/errors.ts';
 
 export const USER_ERRORS = new Set([
   'HH_ERR_USAGE',
@@ -33,6 +33,6 @@ export function reportFailure(err: unknown, write: (text: string) => void = (tex
     write(`hedgehook: cannot listen: ${(err as Error).message}\n`);
     return 2;
   }
-  write(`hedgehook: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}\n`);
+  write(`hedgehook: ${firstLine(err)}\n`);
   return 1;
 }

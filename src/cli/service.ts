@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { HedgehookError, isHedgehookError } from '../core/errors.ts';
+import { HedgehookError, firstLine, isHedgehookError } from '../core/errors.ts';
 import type { Delivery, SignalProcessor } from '../core/ports.ts';
 import { Worker } from '../engine/worker.ts';
 import { createRefitJob, type RefitJob } from '../engine/refit-job.ts';
@@ -22,7 +22,7 @@ import { buildServer } from '../server/app.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { featureSettings, type Config } from './config.ts';
 import { resolveApiToken, resolveSources, type Announce } from './secrets.ts';
-import { openExecution, type ExecutionWiring } from './execution-wiring.ts';
+import { openExecution, reopenDelayMs, type ExecutionWiring } from './execution-wiring.ts';
 import { USER_ERRORS } from './failure.ts';
 import { wireMonitoring } from './monitoring.ts';
 import { equityOf, reportLeg } from '../engine/telemetry-reports.ts';
@@ -79,10 +79,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   // (see src/engine/decision-state.ts for why not a table).
   const decisionState = new DecisionState(config.model.ewma);
   // The webhooks need the journal only: the listener opens first, and the pipeline (the
-  // state's rebuild, market data, the venues, the worker) behind it. A venue that cannot be
-  // reached at start-up (an exchange's maintenance, a network fault, a bad key) then holds
+  // state's rebuild, market data, the venues, the worker) behind it. When no venue can be
+  // opened at start-up (an exchange's maintenance, a network fault, a bad key), that holds
   // back the processing, not the acknowledgements: what arrives meanwhile is journaled and
-  // processed once the pipeline is up.
+  // processed once the pipeline is up. (One venue of several that cannot be opened holds
+  // back nothing: see openExecution.)
   let pipeline: Pipeline | undefined;
   const positions = () => (pipeline ? pipeline.decision.positions() : decisionState.positions());
   let startupProblem: string | undefined;
@@ -211,16 +212,11 @@ async function restoreState(stores: Stores, state: DecisionState, logger: Logger
   if (unsettled.length > 0) logger.warn({ legs: unsettled.map((l) => `${l.clientOrderId}@${l.venue}`) }, 'order legs with an open outcome: reconciled by client order id before their signal goes on');
 }
 
-/** Waits before the next try to open the venues: 1 s, doubling, at most 30 s. */
-function openRetryDelayMs(attempt: number): number {
-  return Math.min(30_000, 1000 * 2 ** (attempt - 1));
-}
-
 /**
- * Opens market data and the venues, trying again after a failure (exchange unreachable,
- * a key refused, a symbol unknown to the exchange) until it succeeds or the service stops:
- * each failure is one error line with its reason. Giving up would end the process, and the
- * webhooks with it.
+ * Opens market data and the venues, trying again while market data or every venue fails
+ * (exchange unreachable, a key refused, a symbol unknown to the exchange) until it succeeds
+ * or the service stops: each failure is one error line with its reason. Giving up would end
+ * the process, and the webhooks with it.
  */
 async function openExecutionUntilOpen(
   config: Config,
@@ -235,8 +231,8 @@ async function openExecutionUntilOpen(
       // A mistake in the configuration (a key not set, a file missing) is not retried:
       // trying again cannot mend it, and `serve` reports it as it reports any other.
       if (deps.signal.aborted || (isHedgehookError(err) && USER_ERRORS.has(err.code))) throw err;
-      const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-      const retryInMs = openRetryDelayMs(attempt);
+      const message = firstLine(err);
+      const retryInMs = reopenDelayMs(attempt);
       deps.onFailure(message);
       deps.logger.error({ attempt, retryInMs, reason: message }, 'market data or venues could not be opened: webhooks are journaled and wait; trying again');
       await sleep(retryInMs, undefined, { signal: deps.signal }).catch(() => {});

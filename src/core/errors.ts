@@ -66,6 +66,11 @@ export class HedgehookError extends Error {
   }
 }
 
+/** The first line of an error's message, for a log field or a one-line report. */
+export function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
 export function isHedgehookError(err: unknown): err is HedgehookError {
   return err instanceof HedgehookError;
 }

@@ -59,13 +59,28 @@ function place(map: Map<string, CcxtVenue>, settings: Partial<RoutingSettings>, 
 
 const ordersOn = (fake: FakeBinance) => fake.requestsTo('POST /fapi/v1/order').length;
 
-/** The signal's view once it has left received and processing. */
-async function settled(url: string, id: string): Promise<{ state: string; reason: string | null; orders: { clientOrderId: string; status: string; filled: number }[] }> {
+/**
+ * Polls until `check` gives a value, or fails the test after 45 s: an endless wait would
+ * outlive the test's own timeout and hold the file open.
+ */
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + 45_000;
   for (;;) {
-    const view = (await (await fetch(`${url}/api/signals/${id}`)).json()) as Awaited<ReturnType<typeof settled>>;
-    if (!['received', 'processing'].includes(view.state)) return view;
-    await new Promise((r) => setTimeout(r, 50));
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+type SignalDto = { state: string; reason: string | null; orders: { clientOrderId: string; status: string; filled: number }[] };
+
+/** The signal's view once it has left received and processing. */
+function settled(url: string, id: string): Promise<SignalDto> {
+  return until(`signal ${id} to settle`, async () => {
+    const view = (await (await fetch(`${url}/api/signals/${id}`)).json()) as SignalDto;
+    return ['received', 'processing'].includes(view.state) ? undefined : view;
+  });
 }
 
 test('failover through ccxt: a primary that never answers is abandoned at the fill timeout and the backup fills', GUARD, async () => {
@@ -160,7 +175,7 @@ async function serviceBehindUnreachableExchange(name: string) {
   const res = await fetch(`${service.url}/webhooks/default`, { method: 'POST', headers: hook.headers, body: hook.body });
   assert.equal(res.status, 202, 'the webhook is journaled while the venue cannot be opened');
   const { id } = (await res.json()) as { id: string };
-  while (!/could not be opened/.test(service.output())) await new Promise((r) => setTimeout(r, 20));
+  await until('the failure to open the venue', () => (/could not be opened/.test(service.output()) ? true : undefined));
   return { fake, dir, config, service, id };
 }
 
@@ -200,4 +215,44 @@ test('a service whose venue cannot be opened still stops cleanly on SIGTERM, its
   const view = await settled(service.url, id);
   assert.equal(view.state, 'hedged', view.reason ?? '');
   assert.equal(ordersOn(fake), 1);
+});
+
+test('a venue that cannot be opened at start-up does not hold back the others: the backup takes its orders until it opens', GUARD, async () => {
+  const primary = await FakeBinance.start();
+  const backup = await FakeBinance.start();
+  cleanup.push(() => primary.close(), () => backup.close());
+  primary.inject('GET /fapi/v1/exchangeInfo', { kind: 'drop', applied: false }, 1_000);
+  const dir = mkdtempSync(join(tmpdir(), 'hh-exec-half-'));
+  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const config = writeConfig(dir, {
+    logLevel: 'info',
+    venues: [
+      { id: 'primary', kind: 'ccxt', exchange: 'binanceusdm', baseUrl: primary.url, positionMode: 'one-way' },
+      { id: 'backup', kind: 'ccxt', exchange: 'binanceusdm', baseUrl: backup.url, positionMode: 'one-way' },
+    ],
+    routing: { mode: 'failover', order: ['primary', 'backup'] },
+  });
+  const service = await startServiceProcess({ dataDir: dir, config, env: { ...env('primary'), ...env('backup') } });
+  cleanup.push(async () => {
+    service.child.kill('SIGKILL');
+    await service.exited;
+  });
+  const send = async (size: number) => {
+    const hook = signedWebhook({ symbol: 'TRXUSDT.P', action: 'update', strength: 0.8, price: 0.1, position: { side: 'long', size, leverage: 10 } });
+    const res = await fetch(`${service.url}/webhooks/default`, { method: 'POST', headers: hook.headers, body: hook.body });
+    assert.equal(res.status, 202);
+    return settled(service.url, ((await res.json()) as { id: string }).id);
+  };
+  const first = await send(50_000);
+  assert.equal(first.state, 'hedged', first.reason ?? '');
+  assert.deepEqual(first.orders.map((o) => o.status), ['failed', 'filled'], 'the primary refuses (not open), the backup fills');
+  assert.deepEqual([ordersOn(primary), ordersOn(backup)], [0, 1]);
+  assert.match(service.output(), /venue could not be opened: the others take its orders/);
+
+  primary.clearFaults();
+  await until('the primary to open', () => (/venue opened: it takes orders again/.test(service.output()) ? true : undefined));
+  const second = await send(100_000);
+  assert.equal(second.state, 'hedged', second.reason ?? '');
+  assert.deepEqual(second.orders.map((o) => o.status), ['filled'], 'the primary, open now, fills');
+  assert.deepEqual([ordersOn(primary), ordersOn(backup)], [1, 1]);
 });

@@ -116,7 +116,9 @@ export class CcxtVenue implements Venue {
 
   async start(): Promise<void> {
     const s = this.settings;
-    await this.call('setup', undefined, () => this.exchange.loadMarkets());
+    // Reload: ccxt keeps a failed load's rejected promise and hands it back to every later
+    // call, so a start tried again after an outage would fail without asking the exchange.
+    await this.call('setup', undefined, () => this.exchange.loadMarkets(true));
     for (const symbol of s.symbols) this.instrumentOrThrow(symbol);
     const first = s.symbols[0]!;
     this.mode = await this.applyPositionMode(first);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isHedgehookError } from '../../../src/core/errors.ts';
 import { VenueError } from '../../../src/core/venue.ts';
 import { FAKE_SECRET, FakeBinance } from '../../fakes/binance/server.ts';
-import { fakeVenue, KEYS_ENV, venueOn } from './fake-venue.ts';
+import { cid, fakeVenue, KEYS_ENV, venueOn } from './fake-venue.ts';
 
 test('start reads the instrument spec from exchangeInfo, exactly', async () => {
   const { venue, close } = await fakeVenue({ settings: { symbols: ['TRX/USDT:USDT', 'BTC/USDT:USDT'] } });
@@ -132,6 +132,19 @@ test('a symbol the exchange does not list fails start', async () => {
   const { venue, close } = await fakeVenue({ settings: { symbols: ['DOGE/USDT:USDT'] }, start: false });
   try {
     await assert.rejects(venue.start(), /binance: binanceusdm lists no market DOGE\/USDT:USDT/);
+  } finally {
+    await close();
+  }
+});
+
+test('a start that failed can be tried again on the same venue: the markets are loaded afresh', async () => {
+  const { fake, venue, close } = await fakeVenue({ start: false });
+  try {
+    fake.inject('GET /fapi/v1/exchangeInfo', { kind: 'drop', applied: false });
+    await assert.rejects(venue.start(), (err: unknown) => err instanceof VenueError && err.retryable);
+    await assert.rejects(venue.submit({ clientOrderId: cid(), symbol: 'TRX/USDT:USDT', side: 'sell', amount: 100, type: 'market', reduceOnly: false }), (err: unknown) => err instanceof VenueError && err.code === 'HH_ERR_VENUE_UNAVAILABLE');
+    await venue.start();
+    assert.equal(venue.instrument('TRX/USDT:USDT')?.stepSize, '1');
   } finally {
     await close();
   }
