@@ -14,7 +14,6 @@
  * Venues: `paper` (priced from the market data) or `ccxt` (a real exchange; keys from the
  * environment only, see src/venues/ccxt/settings.ts).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import { firstLine } from '../core/errors.ts';
@@ -28,6 +27,7 @@ import { openReplayFeed } from '../marketdata/replay.ts';
 import { createSimulatedFeed } from '../marketdata/simulated.ts';
 import { createPaperVenue, type PaperVenue } from '../venues/paper/index.ts';
 import { routingSettings, type Config } from './config.ts';
+import { keepTrying } from './keep-trying.ts';
 
 export interface ExecutionWiring {
   market: MarketData;
@@ -172,29 +172,17 @@ export async function openExecution(config: Config, deps: ExecutionWiringDeps): 
   };
 }
 
-/** Waits before the next try to open what could not be opened: 1 s, doubling, at most 30 s. */
-export function reopenDelayMs(attempt: number): number {
-  return Math.min(30_000, 1000 * 2 ** (attempt - 1));
-}
-
 /** Tries a venue's start again until it opens or the wiring closes; one line per failure. */
 async function keepOpening(venue: Venue, first: unknown, signal: AbortSignal, logger: Logger): Promise<void> {
-  let reason = first;
-  for (let attempt = 1; ; attempt++) {
-    const retryInMs = reopenDelayMs(attempt);
-    logger.error({ venue: venue.id, attempt, retryInMs, reason: firstLine(reason) }, 'venue could not be opened: the others take its orders; trying again');
-    try {
-      await sleep(retryInMs, undefined, { signal });
-    } catch {
-      return;
-    }
-    try {
-      await venue.start();
-      if (!signal.aborted) logger.info({ venue: venue.id }, 'venue opened: it takes orders again');
-      return;
-    } catch (err) {
-      if (signal.aborted) return;
-      reason = err;
-    }
+  try {
+    await keepTrying(() => venue.start(), {
+      signal,
+      after: first,
+      failed: (err, attempt, retryInMs) =>
+        logger.error({ venue: venue.id, attempt, retryInMs, reason: firstLine(err) }, 'venue could not be opened: the others take its orders; trying again'),
+    });
+  } catch {
+    return; // closed meanwhile
   }
+  if (!signal.aborted) logger.info({ venue: venue.id }, 'venue opened: it takes orders again');
 }

@@ -6,7 +6,6 @@
  * by several processes (docs/deployment.md).
  */
 import { mkdirSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -22,7 +21,8 @@ import { buildServer } from '../server/app.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { featureSettings, type Config } from './config.ts';
 import { resolveApiToken, resolveSources, type Announce } from './secrets.ts';
-import { openExecution, reopenDelayMs, type ExecutionWiring } from './execution-wiring.ts';
+import { openExecution, type ExecutionWiring } from './execution-wiring.ts';
+import { keepTrying } from './keep-trying.ts';
 import { USER_ERRORS } from './failure.ts';
 import { wireMonitoring } from './monitoring.ts';
 import { equityOf, reportLeg } from '../engine/telemetry-reports.ts';
@@ -215,30 +215,25 @@ async function restoreState(stores: Stores, state: DecisionState, logger: Logger
 /**
  * Opens market data and the venues, trying again while market data or every venue fails
  * (exchange unreachable, a key refused, a symbol unknown to the exchange) until it succeeds
- * or the service stops: each failure is one error line with its reason. Giving up would end
- * the process, and the webhooks with it.
+ * or the service stops: each failure is one error line with its reason. A mistake in the
+ * configuration (a key not set, a file missing) is not retried: trying again cannot mend
+ * it, and `serve` reports it as it reports any other.
  */
-async function openExecutionUntilOpen(
+function openExecutionUntilOpen(
   config: Config,
   deps: { clock: Clock; logger: Logger; env: NodeJS.ProcessEnv; hedges: () => NonNullable<Parameters<typeof openExecution>[1]['hedges']>; signal: AbortSignal; onFailure(message: string): void },
 ): Promise<ExecutionWiring> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // The paper venues restart from the hedges the journal records (read again each try:
-      // nothing is processed meanwhile, so they are the same).
-      return await openExecution(config, { clock: deps.clock, logger: deps.logger, random: Math.random, env: deps.env, hedges: deps.hedges() });
-    } catch (err) {
-      // A mistake in the configuration (a key not set, a file missing) is not retried:
-      // trying again cannot mend it, and `serve` reports it as it reports any other.
-      if (deps.signal.aborted || (isHedgehookError(err) && USER_ERRORS.has(err.code))) throw err;
-      const message = firstLine(err);
-      const retryInMs = reopenDelayMs(attempt);
-      deps.onFailure(message);
-      deps.logger.error({ attempt, retryInMs, reason: message }, 'market data or venues could not be opened: webhooks are journaled and wait; trying again');
-      await sleep(retryInMs, undefined, { signal: deps.signal }).catch(() => {});
-      if (deps.signal.aborted) throw err;
-    }
-  }
+  // The paper venues restart from the hedges the journal records (read again each try:
+  // nothing is processed meanwhile, so they are the same).
+  return keepTrying(() => openExecution(config, { clock: deps.clock, logger: deps.logger, random: Math.random, env: deps.env, hedges: deps.hedges() }), {
+    signal: deps.signal,
+    final: (err) => isHedgehookError(err) && USER_ERRORS.has(err.code),
+    failed: (err, attempt, retryInMs) => {
+      const reason = firstLine(err);
+      deps.onFailure(reason);
+      deps.logger.error({ attempt, retryInMs, reason }, 'market data or venues could not be opened: webhooks are journaled and wait; trying again');
+    },
+  });
 }
 
 /** The decision and execution stages and the worker over them, started. */
