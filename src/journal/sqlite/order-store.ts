@@ -16,7 +16,7 @@ import type { OrderLeg, OrderListQuery, OrderStore, OrderTotals, StoredOrderLeg 
 import { guarded } from './connection.ts';
 import { LEG_COLUMNS as COLUMNS, LEG_INSERT_COLUMNS, LEG_UPSERT_SET, legFromRow as fromRow, legValues, type LegRow } from '../order-leg-row.ts';
 
-/** Signals per read of totalsBySignal: about a millisecond of the loop each (2 vCPU). */
+/** Signals per read of totalsBySignal: the legs of 1,000 took 4.2 ms of the loop in one read (2 vCPU). */
 const TOTALS_SLICE = 250;
 
 export class SqliteOrderStore implements OrderStore {
